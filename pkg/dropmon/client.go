@@ -111,8 +111,7 @@ func (c *Client) Listen(cfg MonitorConfig) (*Monitor, error) {
 // full socket buffer) is counted in Stats and receiving goes on. When ctx is
 // done Receive returns ctx.Err().
 //
-// The Events (and their byte slices) are valid until the next call to
-// Receive.
+// The Events and their byte slices belong to the caller.
 func (m *Monitor) Receive(ctx context.Context) ([]Event, error) { return m.m.receive(ctx) }
 
 // Stats returns the monitor's counters.

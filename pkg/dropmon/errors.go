@@ -6,7 +6,12 @@ import (
 	"syscall"
 )
 
-var errNotExist = os.ErrNotExist
+// familyNotFound is ErrFamilyNotFound's type: it matches os.ErrNotExist
+// without carrying that error's "file does not exist" text.
+type familyNotFound struct{}
+
+func (familyNotFound) Error() string        { return "NET_DM generic netlink family not found" }
+func (familyNotFound) Is(target error) bool { return target == os.ErrNotExist }
 
 // Error is an error reply from the kernel to a request, or a failure to
 // exchange a request with it.

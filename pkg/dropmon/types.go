@@ -2,7 +2,6 @@ package dropmon
 
 import (
 	"errors"
-	"fmt"
 	"time"
 )
 
@@ -171,7 +170,7 @@ type Event struct {
 var (
 	// ErrFamilyNotFound: the NET_DM family is not registered in this network
 	// namespace. It also matches os.ErrNotExist.
-	ErrFamilyNotFound = fmt.Errorf("NET_DM generic netlink family not found: %w", errNotExist)
+	ErrFamilyNotFound error = familyNotFound{}
 
 	// ErrAlreadyMonitoring: START was refused with EAGAIN because monitoring
 	// of the requested origin is already on, started by another tool or by
