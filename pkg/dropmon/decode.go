@@ -216,12 +216,6 @@ func DecodePacketAlert(b []byte) (*PacketAlert, error) {
 // decodePacketAlert fills p. strs, if not nil, interns strings so that the
 // few distinct symbols and reasons of a burst are allocated once.
 func decodePacketAlert(b []byte, p *PacketAlert, strs *interner) error {
-	str := func(a *attrs) string {
-		if strs == nil {
-			return a.str()
-		}
-		return strs.get(a.strBytes())
-	}
 	a := attrs{b: b}
 	var err error
 	for a.next() {
@@ -234,16 +228,16 @@ func decodePacketAlert(b []byte, p *PacketAlert, strs *interner) error {
 			p.PC, err = a.u64()
 			p.HasPC = true
 		case attrSymbol:
-			p.Symbol = str(&a)
+			p.Symbol = strs.str(&a)
 		case attrHWTrapGroupName:
-			p.HWTrapGroupName = str(&a)
+			p.HWTrapGroupName = strs.str(&a)
 		case attrHWTrapName:
-			p.HWTrapName = str(&a)
+			p.HWTrapName = strs.str(&a)
 		case attrInPort:
 			if p.InPort == nil {
 				p.InPort = &Port{}
 			}
-			err = decodePort(a.data, p.InPort, str)
+			err = decodePort(a.data, p.InPort, strs)
 		case attrFlowActionCookie:
 			p.Cookie = a.data
 		case attrTimestamp:
@@ -259,7 +253,7 @@ func decodePacketAlert(b []byte, p *PacketAlert, strs *interner) error {
 			p.OrigLen, err = a.u32()
 			p.HasOrigLen = true
 		case attrReason:
-			p.Reason = str(&a)
+			p.Reason = strs.str(&a)
 		}
 		if err != nil {
 			return err
@@ -268,7 +262,7 @@ func decodePacketAlert(b []byte, p *PacketAlert, strs *interner) error {
 	return a.err
 }
 
-func decodePort(b []byte, port *Port, str func(*attrs) string) error {
+func decodePort(b []byte, port *Port, strs *interner) error {
 	a := attrs{b: b}
 	for a.next() {
 		switch a.typ {
@@ -279,7 +273,7 @@ func decodePort(b []byte, port *Port, str func(*attrs) string) error {
 			}
 			port.Ifindex, port.HasIfindex = v, true
 		case attrPortNetdevName:
-			port.Name = str(&a)
+			port.Name = strs.str(&a)
 		}
 	}
 	return a.err
@@ -427,6 +421,14 @@ type interner struct {
 }
 
 const maxInterned = 4096
+
+// str returns a string attribute, interned unless in is nil.
+func (in *interner) str(a *attrs) string {
+	if in == nil {
+		return a.str()
+	}
+	return in.get(a.strBytes())
+}
 
 func (in *interner) get(b []byte) string {
 	if s, ok := in.m[string(b)]; ok {
