@@ -1,0 +1,291 @@
+package skbtrace
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// ring is one CPU's perf event and its mapped ring buffer.
+type ring struct {
+	cpu  int
+	fd   int
+	mem  []byte
+	meta *unix.PerfEventMmapPage // the first page of mem
+	rr   ringReader
+}
+
+type tracer struct {
+	info
+	dec     *Decoder
+	timeout int // epoll timeout in milliseconds
+
+	mu     sync.Mutex // held by read and by close's release
+	rings  []*ring
+	epfd   int
+	events []unix.EpollEvent
+	closed bool
+
+	closing atomic.Bool
+	wakeMu  sync.Mutex // guards wakefd against close while wake writes
+	wakefd  int        // eventfd in the epoll set: wakes read for ctx and Close
+}
+
+var errClosed = &Error{Op: "read", Err: os.ErrClosed}
+
+func openTracer(o Options) (_ *tracer, err error) {
+	dir, mounted, err := findTracefs(o.TracefsDir)
+	if err != nil {
+		return nil, err
+	}
+	f, err := loadFormat(dir)
+	if err != nil {
+		return nil, err
+	}
+	cpus, err := onlineCPUs()
+	if err != nil {
+		return nil, err
+	}
+	st := SampleTime | SampleCPU | SampleRaw
+	if o.Stacks {
+		st |= SampleCallchain
+	}
+	dec, err := NewDecoder(f, st)
+	if err != nil {
+		return nil, &Error{Op: "read format", Path: dir, Err: err}
+	}
+	t := &tracer{
+		info:    info{format: f, tracefs: dir, mounted: mounted, cpus: cpus},
+		dec:     dec,
+		timeout: int(o.PollInterval / time.Millisecond),
+		epfd:    -1,
+		wakefd:  -1,
+		events:  make([]unix.EpollEvent, len(cpus)+1),
+	}
+	defer func() {
+		if err != nil {
+			t.release()
+		}
+	}()
+	if t.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
+		return nil, &Error{Op: "epoll", Err: err}
+	}
+	if t.wakefd, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
+		return nil, &Error{Op: "epoll", Err: err}
+	}
+	if err = t.watch(t.wakefd); err != nil {
+		return nil, err
+	}
+	for _, cpu := range cpus {
+		r, err := openRing(f.ID, cpu, st, o)
+		if err != nil {
+			return nil, err
+		}
+		t.rings = append(t.rings, r)
+		if err = t.watch(r.fd); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range t.rings {
+		if err = unix.IoctlSetInt(r.fd, unix.PERF_EVENT_IOC_ENABLE, 0); err != nil {
+			return nil, &Error{Op: "enable", Path: fmt.Sprintf("cpu %d", r.cpu), Err: err}
+		}
+	}
+	return t, nil
+}
+
+func (t *tracer) watch(fd int) error {
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
+	if err := unix.EpollCtl(t.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		return &Error{Op: "epoll", Err: err}
+	}
+	return nil
+}
+
+func clockID(c Clock) int32 {
+	switch c {
+	case ClockRealtime:
+		return unix.CLOCK_REALTIME
+	case ClockBoottime:
+		return unix.CLOCK_BOOTTIME
+	}
+	return unix.CLOCK_MONOTONIC
+}
+
+// openRing opens the tracepoint's perf event on one CPU, disabled, and maps
+// its ring buffer: one metadata page and PerCPUPages data pages
+// (include/uapi/linux/perf_event.h, struct perf_event_mmap_page).
+func openRing(id uint32, cpu int, sampleType uint64, o Options) (*ring, error) {
+	page := os.Getpagesize()
+	dataSize := o.PerCPUPages * page
+	attr := unix.PerfEventAttr{
+		Type:        unix.PERF_TYPE_TRACEPOINT,
+		Config:      uint64(id),
+		Sample:      1, // sample_period: every hit
+		Sample_type: sampleType,
+		// Wake the reader when a quarter of the buffer is written
+		// (watermark: wakeup_watermark bytes instead of wakeup_events);
+		// read polls on its own every PollInterval for slow rates.
+		Bits:             unix.PerfBitDisabled | unix.PerfBitWatermark | unix.PerfBitUseClockID,
+		Wakeup:           uint32(max(dataSize/4, 1)),
+		Clockid:          clockID(o.Clock),
+		Sample_max_stack: uint16(o.MaxStack),
+	}
+	if o.Stacks {
+		attr.Bits |= unix.PerfBitExcludeCallchainUser
+	}
+	attr.Size = uint32(unsafe.Sizeof(attr))
+	where := fmt.Sprintf("skb:kfree_skb (id %d) on cpu %d", id, cpu)
+	fd, err := unix.PerfEventOpen(&attr, -1, cpu, -1, unix.PERF_FLAG_FD_CLOEXEC)
+	if err != nil {
+		e := &Error{Op: "perf_event_open", Path: where, Err: err}
+		switch {
+		case errors.Is(err, os.ErrPermission):
+			e.Hint = permissionHint()
+		case err == unix.ENOENT:
+			e.Hint = "the kernel knows no tracepoint with this id"
+		case err == unix.EOVERFLOW:
+			e.Hint = "MaxStack is above kernel.perf_event_max_stack"
+		case err == unix.ENOSYS:
+			e.Hint = "the kernel has no perf events (CONFIG_PERF_EVENTS)"
+		}
+		return nil, e
+	}
+	mem, err := unix.Mmap(fd, 0, page+dataSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		unix.Close(fd)
+		e := &Error{Op: "mmap", Path: where, Err: err}
+		if errors.Is(err, os.ErrPermission) {
+			e.Hint = "the ring buffers exceed kernel.perf_event_mlock_kb: lower PerCPUPages or run as root"
+		}
+		return nil, e
+	}
+	r := &ring{cpu: cpu, fd: fd, mem: mem, meta: (*unix.PerfEventMmapPage)(unsafe.Pointer(&mem[0]))}
+	off, size := r.meta.Data_offset, r.meta.Data_size
+	if size == 0 { // before Linux 4.1: the data area follows the first page
+		off, size = uint64(page), uint64(dataSize)
+	}
+	if off+size > uint64(len(mem)) || size&(size-1) != 0 {
+		r.close()
+		return nil, &Error{Op: "mmap", Path: where, Err: fmt.Errorf("data area at %d size %d in a %d byte mapping", off, size, len(mem))}
+	}
+	r.rr.data = mem[off : off+size]
+	return r, nil
+}
+
+func (r *ring) close() error {
+	err := unix.IoctlSetInt(r.fd, unix.PERF_EVENT_IOC_DISABLE, 0)
+	err = errors.Join(err, unix.Munmap(r.mem), unix.Close(r.fd))
+	r.mem, r.meta, r.rr.data = nil, nil, nil
+	return err
+}
+
+// drain reads every ring buffer from data_tail to data_head.
+func (t *tracer) drain() []Drop {
+	var out []Drop
+	for _, r := range t.rings {
+		// perf_event.h: load data_head, then smp_rmb() before reading the
+		// data; Go's atomic load orders the reads after it (acquire).
+		head := atomic.LoadUint64(&r.meta.Data_head)
+		tail := atomic.LoadUint64(&r.meta.Data_tail)
+		if head == tail {
+			continue
+		}
+		tail, err := r.rr.read(tail, head, func(rec []byte) {
+			d, err := t.dec.Decode(rec)
+			out = t.counters.account(out, d, err)
+		})
+		if err != nil {
+			t.counters.malformed.Add(1)
+		}
+		// perf_event.h: smp_mb() between reading the data and writing
+		// data_tail, so the kernel does not overwrite records still being
+		// read; Go's atomic store orders it after those reads (release).
+		atomic.StoreUint64(&r.meta.Data_tail, tail)
+	}
+	return out
+}
+
+func (t *tracer) read(ctx context.Context) ([]Drop, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil, errClosed
+	}
+	stop := context.AfterFunc(ctx, t.wake)
+	defer stop()
+	for {
+		if out := t.drain(); len(out) > 0 {
+			return out, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if t.closing.Load() {
+			return nil, errClosed
+		}
+		_, err := unix.EpollWait(t.epfd, t.events, t.timeout)
+		if err != nil && err != unix.EINTR {
+			return nil, &Error{Op: "wait", Err: err}
+		}
+		t.clearWake()
+	}
+}
+
+// wake makes a blocked EpollWait return.
+func (t *tracer) wake() {
+	t.wakeMu.Lock()
+	defer t.wakeMu.Unlock()
+	if t.wakefd >= 0 {
+		var one [8]byte
+		binary.NativeEndian.PutUint64(one[:], 1)
+		unix.Write(t.wakefd, one[:]) // EAGAIN only if the counter is full: still awake
+	}
+}
+
+func (t *tracer) clearWake() {
+	var buf [8]byte
+	unix.Read(t.wakefd, buf[:]) // EAGAIN when not woken
+}
+
+func (t *tracer) close() error {
+	if !t.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	t.wake()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closed = true
+	return t.release()
+}
+
+// release closes every descriptor and unmaps every ring.
+func (t *tracer) release() error {
+	var err error
+	for _, r := range t.rings {
+		err = errors.Join(err, r.close())
+	}
+	t.rings = nil
+	if t.epfd >= 0 {
+		err = errors.Join(err, unix.Close(t.epfd))
+		t.epfd = -1
+	}
+	t.wakeMu.Lock()
+	if t.wakefd >= 0 {
+		err = errors.Join(err, unix.Close(t.wakefd))
+		t.wakefd = -1
+	}
+	t.wakeMu.Unlock()
+	if err != nil {
+		return &Error{Op: "close", Err: err}
+	}
+	return nil
+}
