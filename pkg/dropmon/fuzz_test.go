@@ -10,7 +10,7 @@ import (
 // captures, see testdata/README.md) to the corpus; the decoders must take
 // any mutation of them without panicking.
 func seedCaptures(f *testing.F, body bool) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "captures", "*.bin"))
+	files, _ := filepath.Glob(filepath.Join("testdata", "captures", "*", "*.bin"))
 	for _, p := range files {
 		b, err := os.ReadFile(p)
 		if err != nil {
