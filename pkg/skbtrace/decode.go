@@ -68,9 +68,14 @@ type Drop struct {
 	Reason string
 	// CPU is the CPU the drop happened on (PERF_SAMPLE_CPU).
 	CPU uint32
-	// Time is when the tracepoint fired in nanoseconds of the tracer's
-	// clock (Options.Clock; CLOCK_MONOTONIC by default), 0 without
-	// PERF_SAMPLE_TIME.
+	// PID is the kernel task (thread) id that was running when the packet
+	// was freed (the tracepoint's common_pid): the sending thread for
+	// locally generated traffic processed inline, whatever task the
+	// softirq interrupted or ksoftirqd for received traffic, 0 for idle.
+	PID int32
+	// Time is when the tracepoint fired, in nanoseconds: CLOCK_MONOTONIC
+	// as the kernel stamped it (PERF_SAMPLE_TIME; 0 without it), converted
+	// by Tracer.Read to the clock in Options.Clock.
 	Time uint64
 	// Stack is the kernel call chain, innermost first, context markers
 	// removed; nil unless stacks were requested.
@@ -112,6 +117,7 @@ type Decoder struct {
 	sampleType uint64
 	id         uint32
 	typ        field
+	pid        field
 	loc        field
 	proto      field
 	reason     field
@@ -147,8 +153,8 @@ const maxDenseReason = 1024
 // NewDecoder returns a decoder for records of the event described by f,
 // sampled with the given sample type (Sample* bits; SampleRaw is
 // required). The format must have a location field of 4 or 8 bytes;
-// protocol (2 bytes), reason (up to 8 bytes) and common_type are used when
-// present.
+// protocol (2 bytes), reason (up to 8 bytes), common_type and common_pid
+// (4 bytes) are used when present.
 func NewDecoder(f *Format, sampleType uint64) (*Decoder, error) {
 	if sampleType&SampleRaw == 0 {
 		return nil, errors.New("skbtrace: sample type lacks PERF_SAMPLE_RAW")
@@ -170,7 +176,10 @@ func NewDecoder(f *Format, sampleType uint64) (*Decoder, error) {
 	if d.typ, err = layoutField(f, "common_type", false, 1, 2, 4); err != nil {
 		return nil, err
 	}
-	for _, fl := range []field{d.loc, d.proto, d.reason, d.typ} {
+	if d.pid, err = layoutField(f, "common_pid", false, 4); err != nil {
+		return nil, err
+	}
+	for _, fl := range []field{d.loc, d.proto, d.reason, d.typ, d.pid} {
 		d.need = max(d.need, fl.off+fl.size)
 	}
 	for code, name := range f.Reasons {
@@ -215,7 +224,7 @@ func (d *Decoder) ReasonName(code uint32) string {
 }
 
 // DecodeRaw decodes the tracepoint's own record (the PERF_SAMPLE_RAW data)
-// into the Location, Protocol and reason fields of a Drop.
+// into the Location, Protocol, PID and reason fields of a Drop.
 func (d *Decoder) DecodeRaw(raw []byte) (Drop, error) {
 	var dr Drop
 	if len(raw) < d.need {
@@ -226,6 +235,7 @@ func (d *Decoder) DecodeRaw(raw []byte) (Drop, error) {
 	}
 	dr.Location = d.loc.read(raw)
 	dr.Protocol = uint16(d.proto.read(raw))
+	dr.PID = int32(uint32(d.pid.read(raw)))
 	if d.reason.size != 0 {
 		dr.HasReason = true
 		dr.ReasonCode = uint32(d.reason.read(raw))

@@ -11,11 +11,12 @@ import (
 
 // Layout of the 6.18 kfree_skb record, read off
 // testdata/kfree_skb-6.18.44-fc-v782.format by hand (not from the parser):
-// common_type at 0 (2 bytes), location at 16 (8), protocol at 32 (2),
-// reason at 36 (4); the record is 40 bytes.
+// common_type at 0 (2 bytes), common_pid at 4 (4, signed), location at 16
+// (8), protocol at 32 (2), reason at 36 (4); the record is 40 bytes.
 const (
 	id618       = 2310
 	offType618  = 0
+	offPID618   = 4
 	offLoc618   = 16
 	offProto618 = 32
 	offReason   = 36
@@ -39,6 +40,12 @@ func raw618(loc uint64, proto uint16, reason uint32) []byte {
 	ne.PutUint16(b[offProto618:], proto)
 	ne.PutUint32(b[offReason:], reason)
 	return b
+}
+
+// withPID sets a raw record's common_pid.
+func withPID(raw []byte, pid int32) []byte {
+	ne.PutUint32(raw[offPID618:], uint32(pid))
+	return raw
 }
 
 // sample is what goes into a PERF_RECORD_SAMPLE built by record.
@@ -134,6 +141,12 @@ func TestDecode(t *testing.T) {
 			sampleType: chainType,
 			rec:        record(sample{raw: raw618(loc, 0, 3), chain: []uint64{ctxKernel}}, true),
 			want:       Record{Kind: RecordDrop, Drop: Drop{Location: loc, HasReason: true, ReasonCode: 3, Reason: "NO_SOCKET"}},
+		},
+		{
+			name:       "task id",
+			sampleType: plainType,
+			rec:        record(sample{raw: withPID(raw618(loc, 0x0800, 3), 4242)}, false),
+			want:       Record{Kind: RecordDrop, Drop: Drop{Location: loc, Protocol: 0x0800, PID: 4242, HasReason: true, ReasonCode: 3, Reason: "NO_SOCKET"}},
 		},
 		{
 			name:       "unknown reason code",

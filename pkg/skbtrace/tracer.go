@@ -15,7 +15,12 @@ const (
 	DefaultPollInterval = 100 * time.Millisecond
 )
 
-// Clock selects the clock of Drop.Time (perf_event_attr.clockid).
+// Clock selects the clock of Drop.Time. The kernel stamps samples with
+// CLOCK_MONOTONIC (perf_event_attr.clockid; perf refuses the clocks that are
+// not NMI-safe for tracepoints); for the other clocks Read adds their
+// offset from CLOCK_MONOTONIC measured when it returns, so a wall clock step
+// between a drop and the Read that returns it shifts that drop's time by
+// the step.
 type Clock int
 
 // Clocks.
@@ -89,7 +94,9 @@ type Stats struct {
 	// are not drops and are not returned.
 	Consumed uint64
 	// Lost is the number of samples the kernel could not write because a
-	// ring buffer was full (PERF_RECORD_LOST).
+	// ring buffer was full (PERF_RECORD_LOST). The kernel reports a loss
+	// when it next has room in that buffer, just before the next sample
+	// it writes there, so the count can lag until another drop on that CPU.
 	Lost uint64
 	// Throttled is the number of PERF_RECORD_THROTTLE and
 	// PERF_RECORD_UNTHROTTLE records: while throttled, the kernel skips

@@ -26,7 +26,8 @@ type ring struct {
 type tracer struct {
 	info
 	dec     *Decoder
-	timeout int // epoll timeout in milliseconds
+	timeout int   // epoll timeout in milliseconds
+	clock   Clock // of Drop.Time
 
 	mu     sync.Mutex // held by read and by close's release
 	rings  []*ring
@@ -66,6 +67,7 @@ func openTracer(o Options) (_ *tracer, err error) {
 		info:    info{format: f, tracefs: dir, mounted: mounted, cpus: cpus},
 		dec:     dec,
 		timeout: int(o.PollInterval / time.Millisecond),
+		clock:   o.Clock,
 		epfd:    -1,
 		wakefd:  -1,
 		events:  make([]unix.EpollEvent, len(cpus)+1),
@@ -110,14 +112,27 @@ func (t *tracer) watch(fd int) error {
 	return nil
 }
 
-func clockID(c Clock) int32 {
+// clockOffset returns how far the clock is ahead of CLOCK_MONOTONIC, in
+// nanoseconds, measured now. Perf stamps samples with CLOCK_MONOTONIC:
+// perf_event_open refuses clocks that are not NMI-safe (CLOCK_REALTIME,
+// CLOCK_BOOTTIME) for the tracepoint PMU with EINVAL.
+func clockOffset(c Clock) int64 {
+	var id int32
 	switch c {
 	case ClockRealtime:
-		return unix.CLOCK_REALTIME
+		id = unix.CLOCK_REALTIME
 	case ClockBoottime:
-		return unix.CLOCK_BOOTTIME
+		id = unix.CLOCK_BOOTTIME
+	default:
+		return 0
 	}
-	return unix.CLOCK_MONOTONIC
+	var m1, other, m2 unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &m1) != nil ||
+		unix.ClockGettime(id, &other) != nil ||
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &m2) != nil {
+		return 0
+	}
+	return other.Nano() - (m1.Nano()+m2.Nano())/2
 }
 
 // openRing opens the tracepoint's perf event on one CPU, disabled, and maps
@@ -136,7 +151,7 @@ func openRing(id uint32, cpu int, sampleType uint64, o Options) (*ring, error) {
 		// read polls on its own every PollInterval for slow rates.
 		Bits:             unix.PerfBitDisabled | unix.PerfBitWatermark | unix.PerfBitUseClockID,
 		Wakeup:           uint32(max(dataSize/4, 1)),
-		Clockid:          clockID(o.Clock),
+		Clockid:          unix.CLOCK_MONOTONIC,
 		Sample_max_stack: uint16(o.MaxStack),
 	}
 	if o.Stacks {
@@ -224,6 +239,11 @@ func (t *tracer) read(ctx context.Context) ([]Drop, error) {
 	defer stop()
 	for {
 		if out := t.drain(); len(out) > 0 {
+			if off := clockOffset(t.clock); off != 0 {
+				for i := range out {
+					out[i].Time = uint64(int64(out[i].Time) + off)
+				}
+			}
 			return out, nil
 		}
 		if err := ctx.Err(); err != nil {
