@@ -1,0 +1,66 @@
+#!/bin/sh
+# /init of the test VM (busybox sh, PID 1). Runs every test binary under
+# /tests, prints its output on the serial console between markers that
+# test/vm/vmreport reads on the host, sends /out back as a base64'd tarball
+# and powers off. qemu's exit status says nothing about the guest's, so the
+# last marker carries it.
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mkdir -p /out
+ip link set lo up
+
+# Written by run.sh: VM_KERNEL, VM_MODE, VM_RUN, VM_TEST_TIMEOUT, VM_BENCHTIME.
+. /etc/vmtest.env
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+echo "@@VM begin $(uname -r) up=$(uptime_s)s"
+status=0
+# drop_monitor has no module dependencies (modinfo: depends= empty) in
+# Debian's 6.1 and 6.12 builds, so insmod is enough; modprobe would need a
+# modules.dep.
+if insmod /lib/modules/drop_monitor.ko; then
+	echo "@@VM insmod ok"
+else
+	echo "@@VM insmod FAILED"
+	status=1
+fi
+
+export DROPWATCH_VM=1 DROPWATCH_VM_KERNEL="$VM_KERNEL" DROPWATCH_VM_MODE="$VM_MODE"
+export DROPWATCH_VM_OUT_DIR=/out
+export DROPWATCH_BIN=/bin/dropwatch DWDUMP_BIN=/bin/dwdump DROPGEN_BIN=/bin/dropgen
+export C_DROPWATCH_BIN=/c/dropwatch C_DWDUMP_BIN=/c/dwdump
+
+for t in /tests/*.test; do
+	[ -e "$t" ] || break
+	name=${t##*/}
+	name=${name%.test}
+	# Like go test, run each package's tests in its source directory
+	# (run.sh copies its testdata there).
+	dir=/src/$(cat "/tests/$name.dir")
+	mkdir -p "$dir"
+	echo "@@VM test $name up=$(uptime_s)s"
+	if [ "$VM_MODE" = bench ]; then
+		(cd "$dir" && "$t" -test.v -test.run='^$' -test.bench="${VM_RUN:-.}" \
+			-test.benchtime="$VM_BENCHTIME" -test.timeout="${VM_TEST_TIMEOUT}s" 2>&1)
+	elif [ -n "$VM_RUN" ]; then
+		(cd "$dir" && "$t" -test.v -test.run="$VM_RUN" -test.timeout="${VM_TEST_TIMEOUT}s" 2>&1)
+	else
+		(cd "$dir" && "$t" -test.v -test.timeout="${VM_TEST_TIMEOUT}s" 2>&1)
+	fi
+	rc=$?
+	echo "@@VM done $name rc=$rc up=$(uptime_s)s"
+	[ "$rc" = 0 ] || status=1
+done
+
+dmesg >/out/dmesg.txt
+# Keep kernel messages from splitting the base64 lines below.
+echo 1 >/proc/sys/kernel/printk
+echo "@@VM out-begin"
+tar -C /out -czf - . | base64 | sed 's/^/@@B64 /'
+echo "@@VM out-end"
+echo "@@VM end status=$status up=$(uptime_s)s"
+poweroff -f

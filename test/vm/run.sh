@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# Real-kernel tests: boots Debian's 6.1 and 6.12 kernels (both build
+# net/core/drop_monitor.c as a module) under qemu with a busybox initramfs
+# and runs every vmtest-tagged test binary there, next to the C dropwatch
+# and dwdump. This machine's own kernel has no NET_DM family at all.
+#
+#   bash test/vm/run.sh            # make vmtest
+#   bash test/vm/run.sh --bench    # make bench-vm: benchmarks instead of tests
+#
+# Settings (environment):
+#   DROPWATCH_VM_CACHE    kernel downloads   (default ~/.cache/dropwatch-vm)
+#   DROPWATCH_VM_OUT      results: console logs, files from the guest's /out
+#                         (default /tmp/dropwatch-vm)
+#   DROPWATCH_VM_ACCEL    tcg (default) or kvm
+#   DROPWATCH_VM_TIMEOUT  seconds each boot may take (default 240)
+#   DROPWATCH_VM_KERNELS  Debian meta packages to boot
+#                         (default "linux-image-amd64 linux-image-6.12-amd64")
+#   DROPWATCH_VM_RUN      -test.run (or -test.bench) pattern for the guest
+#   DROPWATCH_VM_PACKAGES test packages to build, e.g. "test/e2e" (default:
+#                         every package with //go:build vmtest tests)
+#   DROPWATCH_VM_PARALLEL 1: boot the kernels at the same time
+#   DROPWATCH_VM_BENCHTIME -test.benchtime in --bench mode (default 1x)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CACHE=${DROPWATCH_VM_CACHE:-$HOME/.cache/dropwatch-vm}
+OUT=${DROPWATCH_VM_OUT:-/tmp/dropwatch-vm}
+ACCEL=${DROPWATCH_VM_ACCEL:-tcg}
+BOOT_TIMEOUT=${DROPWATCH_VM_TIMEOUT:-240}
+KERNELS=${DROPWATCH_VM_KERNELS:-linux-image-amd64 linux-image-6.12-amd64}
+RUN=${DROPWATCH_VM_RUN:-}
+PACKAGES=${DROPWATCH_VM_PACKAGES:-}
+PARALLEL=${DROPWATCH_VM_PARALLEL:-0}
+BENCHTIME=${DROPWATCH_VM_BENCHTIME:-1x}
+MODE=test
+GO=${GO:-go}
+
+STAGE=$OUT/build # binaries and initramfs trees, rebuilt on every run
+T0=${EPOCHREALTIME/./}
+
+# log prints progress on stderr (stdout of some functions is their result)
+# with the time since the start.
+log() {
+	local us=$((${EPOCHREALTIME/./} - T0))
+	printf '[%4d.%01ds] %s\n' $((us / 1000000)) $((us / 100000 % 10)) "$*" >&2
+}
+die() {
+	log "ERROR: $*"
+	exit 1
+}
+
+usage() {
+	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
+}
+
+parse_args() {
+	while (($#)); do
+		case $1 in
+		--bench) MODE=bench ;;
+		-h | --help)
+			usage
+			exit 0
+			;;
+		*) die "unknown argument $1 (try --help)" ;;
+		esac
+		shift
+	done
+}
+
+as_root() {
+	if ((EUID == 0)); then "$@"; else sudo "$@"; fi
+}
+
+# apt_update runs at most once, and only when something apt needs is
+# missing from the package lists we have.
+APT_UPDATED=0
+apt_update() {
+	((APT_UPDATED)) && return 0
+	log "apt-get update"
+	as_root apt-get update -qq >"$OUT/apt-update.log" 2>&1 || {
+		cat "$OUT/apt-update.log"
+		die "apt-get update failed"
+	}
+	APT_UPDATED=1
+}
+
+ensure_packages() {
+	local -a need=(qemu-system-x86 busybox-static xz-utils dropwatch cpio)
+	[[ $MODE == bench ]] && need+=(tshark)
+	local -a missing=()
+	local p
+	for p in "${need[@]}"; do
+		dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
+	done
+	((${#missing[@]})) || return 0
+	log "installing ${missing[*]}"
+	local -a install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends)
+	if ! as_root "${install[@]}" "${missing[@]}" >"$OUT/apt-install.log" 2>&1; then
+		apt_update
+		as_root "${install[@]}" "${missing[@]}" >"$OUT/apt-install.log" 2>&1 || {
+			cat "$OUT/apt-install.log"
+			die "could not install ${missing[*]}"
+		}
+	fi
+}
+
+# resolve_image prints the versioned image package a meta package depends on
+# (linux-image-amd64 -> linux-image-6.1.0-56-amd64) and its version. The
+# numbers change as Debian updates the kernel, hence no fixed name here.
+resolve_image() {
+	local meta=$1 pkg ver
+	pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
+	if [[ -z $pkg ]]; then
+		apt_update
+		pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
+	fi
+	[[ -n $pkg ]] || return 1
+	ver=$(apt-cache policy "$pkg" | awk '$1 == "Candidate:" { print $2 }')
+	echo "$pkg ${ver//:/%3a}"
+}
+
+# fetch_kernel leaves the kernel and drop_monitor.ko of a meta package in
+# the cache and prints their directory. A cached kernel is reused; if apt
+# cannot resolve the package (offline), the newest cached one is used.
+fetch_kernel() {
+	local meta=$1 pkg ver dir tmp deb ko
+	if ! read -r pkg ver < <(resolve_image "$meta"); then
+		dir=$(ls -d "$CACHE/kernels/$meta"/*/ 2>/dev/null | tail -n 1)
+		[[ -n $dir && -f $dir/complete ]] || die "cannot resolve $meta and nothing is cached"
+		log "  $meta: apt cannot resolve it, using the cached ${dir%/}"
+		echo "${dir%/}"
+		return
+	fi
+	dir=$CACHE/kernels/$meta/${pkg}_$ver
+	if [[ -f $dir/complete ]]; then
+		log "  $meta: $pkg $ver (cached)"
+		echo "$dir"
+		return
+	fi
+	tmp=$CACHE/download
+	rm -rf "$tmp" "$dir"
+	mkdir -p "$tmp" "$dir"
+	log "  $meta: downloading $pkg $ver"
+	if ! (cd "$tmp" && apt-get download -q "$pkg" >/dev/null 2>"$tmp/err"); then
+		# Lists older than the mirror name a version it no longer has.
+		apt_update
+		(cd "$tmp" && apt-get download -q "$pkg" >/dev/null 2>"$tmp/err") || {
+			cat "$tmp/err" >&2
+			die "apt-get download $pkg failed"
+		}
+	fi
+	deb=$(ls "$tmp"/*.deb)
+	log "  $meta: unpacking vmlinuz and drop_monitor.ko"
+	# Only two files of the ~400 MB tree are needed: extract just those
+	# instead of dpkg-deb -x.
+	dpkg-deb --fsys-tarfile "$deb" |
+		tar -x -C "$tmp" --wildcards './boot/vmlinuz-*' '*/kernel/net/core/drop_monitor.ko*'
+	cp "$tmp"/boot/vmlinuz-* "$dir/vmlinuz"
+	ko=$(find "$tmp" -name 'drop_monitor.ko*' | head -n 1)
+	[[ -n $ko ]] || die "$pkg has no drop_monitor module (CONFIG_NET_DROP_MONITOR not m?)"
+	case $ko in
+	*.xz) xz -dc "$ko" >"$dir/drop_monitor.ko" ;; # 6.12 compresses modules
+	*.zst) die "zstd-compressed module in $pkg: not handled yet" ;;
+	*) cp "$ko" "$dir/drop_monitor.ko" ;;
+	esac
+	echo "$pkg $ver" >"$dir/package"
+	touch "$dir/complete"
+	rm -rf "$tmp"
+	echo "$dir"
+}
+
+# vmtest_packages lists the package directories whose tests carry the
+# vmtest build tag.
+vmtest_packages() {
+	if [[ -n $PACKAGES ]]; then
+		tr ' ' '\n' <<<"$PACKAGES"
+		return
+	fi
+	(cd "$ROOT" && grep -rlE --include='*_test.go' '^//go:build .*\bvmtest\b' . 2>/dev/null |
+		xargs -r -n1 dirname | sed 's|^\./||' | sort -u)
+}
+
+# build puts the guest's binaries under $STAGE/common. A package that does
+# not build is reported and counted as a failure, and the rest still runs:
+# colleagues' work in progress must not hide every other result.
+BUILD_FAILURES=0
+build_one() {
+	local what=$1
+	shift
+	if ! (cd "$ROOT" && CGO_ENABLED=0 "$GO" "$@" >"$STAGE/build.log" 2>&1); then
+		log "  BUILD FAILED: $what"
+		sed 's/^/      | /' "$STAGE/build.log"
+		BUILD_FAILURES=$((BUILD_FAILURES + 1))
+		return 1
+	fi
+}
+
+build() {
+	local c="$STAGE/common" cmd dir name
+	mkdir -p "$c/bin" "$c/tests" "$c/src"
+	build_one vmreport build -o "$STAGE/vmreport" ./test/vm/vmreport || die "cannot build the report tool"
+	build_one dropgen build -trimpath -o "$c/bin/dropgen" ./test/vm/dropgen/cmd/dropgen || true
+	for cmd in dropwatch dwdump; do
+		if compgen -G "$ROOT/cmd/$cmd/*.go" >/dev/null; then
+			build_one "cmd/$cmd" build -trimpath -o "$c/bin/$cmd" "./cmd/$cmd" && log "  built cmd/$cmd" || true
+		else
+			log "  cmd/$cmd does not exist yet: tests that need it will SKIP"
+		fi
+	done
+	while read -r dir; do
+		[[ -n $dir ]] || continue
+		name=${dir//\//_}
+		if build_one "$dir (tests)" test -c -tags vmtest -o "$c/tests/$name.test" "./$dir"; then
+			echo "$dir" >"$c/tests/$name.dir"
+			if [[ -d $ROOT/$dir/testdata ]]; then
+				mkdir -p "$c/src/$dir"
+				cp -r "$ROOT/$dir/testdata" "$c/src/$dir/"
+			fi
+			log "  built $dir tests"
+		fi
+	done < <(vmtest_packages)
+}
+
+# copy_dynamic copies a dynamically linked binary and every library ldd
+# names, the loader included, to the same paths under root.
+copy_dynamic() {
+	local bin=$1 dest=$2 root=$3 lib
+	install -D -m 0755 "$bin" "$root$dest"
+	while read -r lib; do
+		[[ -e $root$lib ]] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+	done < <(ldd "$bin" | grep -oE '/[^ ]+')
+}
+
+# stage_common fills the part of the initramfs shared by every kernel.
+stage_common() {
+	local c="$STAGE/common" applet
+	mkdir -p "$c"/{proc,sys,dev,tmp,out,etc,sbin,c,lib/modules}
+	install -m 0755 /bin/busybox "$c/bin/busybox"
+	for applet in $("$c/bin/busybox" --list); do
+		[[ -e $c/bin/$applet ]] || ln -s busybox "$c/bin/$applet"
+	done
+	install -m 0755 "$ROOT/test/vm/init.sh" "$c/init"
+	copy_dynamic "$(command -v dropwatch)" /c/dropwatch "$c"
+	copy_dynamic "$(command -v dwdump)" /c/dwdump "$c"
+	(cd "$c" && find . | cpio -o -H newc --quiet | gzip -1 >"$STAGE/common.cpio.gz")
+}
+
+# stage_kernel writes the initramfs of one kernel: the common archive
+# followed by a second one with its module and settings (the kernel
+# unpacks concatenated archives one after the other).
+stage_kernel() {
+	local label=$1 kdir=$2 k="$STAGE/k-$1"
+	rm -rf "$k"
+	mkdir -p "$k/lib/modules" "$k/etc"
+	cp "$kdir/drop_monitor.ko" "$k/lib/modules/"
+	cat >"$k/etc/vmtest.env" <<-EOF
+		VM_KERNEL='$label'
+		VM_MODE='$MODE'
+		VM_RUN='$RUN'
+		VM_TEST_TIMEOUT='$((BOOT_TIMEOUT - 30))'
+		VM_BENCHTIME='$BENCHTIME'
+	EOF
+	(cd "$k" && find . | cpio -o -H newc --quiet | gzip -1 >"$STAGE/k-$label.cpio.gz")
+	cat "$STAGE/common.cpio.gz" "$STAGE/k-$label.cpio.gz" >"$STAGE/initrd-$label.gz"
+}
+
+qemu_accel() {
+	case $ACCEL in
+	tcg) echo "-accel tcg,thread=multi -cpu max" ;;
+	kvm) echo "-accel kvm -cpu host" ;;
+	*) die "DROPWATCH_VM_ACCEL must be tcg or kvm, not $ACCEL" ;;
+	esac
+}
+
+# boot runs one VM; its console goes to $OUT/$label/console.log, and the
+# progress markers to the terminal as they come.
+boot() {
+	local label=$1 kdir=$2 dir="$OUT/$1" rc=0 start
+	mkdir -p "$dir"
+	start=$(date +%s)
+	log "booting $label ($(cat "$kdir/package")), limit ${BOOT_TIMEOUT}s"
+	# shellcheck disable=SC2046 # the accel flags are meant to split
+	timeout --kill-after=10 "$BOOT_TIMEOUT" qemu-system-x86_64 $(qemu_accel) \
+		-m 1024 -smp 2 -nographic -no-reboot \
+		-kernel "$kdir/vmlinuz" -initrd "$STAGE/initrd-$label.gz" \
+		-append "console=ttyS0 quiet panic=-1" \
+		</dev/null >"$dir/console.log" 2>&1 || rc=$?
+	if ((rc == 124 || rc == 137)); then
+		log "$label: TIMEOUT after ${BOOT_TIMEOUT}s"
+	elif ((rc != 0)); then
+		log "$label: qemu exited $rc"
+	fi
+	echo "$(($(date +%s) - start))" >"$dir/seconds"
+}
+
+report() {
+	local label=$1 dir="$OUT/$1" rc=0
+	"$STAGE/vmreport" -log "$dir/console.log" -label "$label" -out "$dir/out" -counts "$dir/counts" || rc=$?
+	log "$label: booted and tested in $(cat "$dir/seconds")s; console log $dir/console.log"
+	return "$rc"
+}
+
+main() {
+	parse_args "$@"
+	mkdir -p "$OUT" "$CACHE"
+	log "dropwatch VM tests ($MODE), results in $OUT"
+	ensure_packages
+
+	log "kernels"
+	local -a labels=() kdirs=()
+	local meta kdir label
+	for meta in $KERNELS; do
+		kdir=$(fetch_kernel "$meta")
+		label=$(sed -E 's/^linux-image-//; s/_.*//' <<<"$(basename "$kdir")")
+		labels+=("$label")
+		kdirs+=("$kdir")
+	done
+
+	log "building (CGO_ENABLED=0)"
+	rm -rf "$STAGE"
+	mkdir -p "$STAGE"
+	build
+	stage_common
+	local i
+	for i in "${!labels[@]}"; do
+		rm -rf "${OUT:?}/${labels[i]}"
+		stage_kernel "${labels[i]}" "${kdirs[i]}"
+	done
+	log "initramfs ready ($(du -h "$STAGE/common.cpio.gz" | cut -f1))"
+
+	if [[ $PARALLEL == 1 ]]; then
+		for i in "${!labels[@]}"; do boot "${labels[i]}" "${kdirs[i]}" & done
+		wait
+	fi
+	local failed=0 passed_all=0 failed_all=0 skipped_all=0 p f s
+	for i in "${!labels[@]}"; do
+		[[ $PARALLEL == 1 ]] || boot "${labels[i]}" "${kdirs[i]}"
+		report "${labels[i]}" || failed=1
+		if read -r p f s <"$OUT/${labels[i]}/counts"; then
+			passed_all=$((passed_all + p)) failed_all=$((failed_all + f)) skipped_all=$((skipped_all + s))
+		fi
+	done
+	failed_all=$((failed_all + BUILD_FAILURES))
+	((BUILD_FAILURES == 0)) || log "$BUILD_FAILURES build failure(s), see above"
+	((skipped_all == 0)) || log "WARNING: $skipped_all test(s) SKIPPED, not passed"
+	log "done"
+	echo "vmtest: $passed_all passed, $failed_all failed, $skipped_all skipped"
+	((failed == 0 && BUILD_FAILURES == 0))
+}
+
+main "$@"
