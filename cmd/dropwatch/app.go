@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/chzyer/readline"
+)
+
+// app is dropwatch with everything it takes from the outside world, so that
+// tests can run it against fakes.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	terminal       bool // stdin is a terminal: read commands with readline
+	sigs           <-chan os.Signal
+	openBackend    func(name string) (backend, error)
+	loadSymbols    func(path string) (resolver, error)
+	clock          clock
+	loc            *time.Location
+	timing         timing
+	tuneReadline   func(*readline.Config) // tests turn raw mode off
+}
+
+// main runs dropwatch and returns its exit status.
+func (a *app) main(args []string) int {
+	opts, err := parseArgs(args)
+	var ume unknownMethodError
+	switch {
+	case errors.As(err, &ume):
+		fmt.Fprint(a.stdout, ume.Error())
+		return 1
+	case err != nil:
+		fmt.Fprintln(a.stderr, err)
+		return 2
+	case opts.help:
+		fmt.Fprint(a.stdout, usageText)
+		return 0
+	case opts.version:
+		fmt.Fprintf(a.stdout, "dropwatch %s\n", version)
+		return 0
+	case opts.list:
+		fmt.Fprint(a.stdout, lookupMethodsList)
+		return 0
+	}
+
+	// As in the C tool, the kernel side comes first, then the lookup.
+	be, err := a.openBackend(opts.backend)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		fmt.Fprintln(a.stdout, msgNoFamily)
+		fmt.Fprintln(a.stdout, msgSocketCleanup)
+		fmt.Fprint(a.stderr, noFamilyHelp)
+		return 1
+	case err != nil:
+		fmt.Fprintf(a.stderr, "dropwatch: %v\n", err)
+		return 1
+	}
+	defer be.Close()
+
+	out := &output{w: a.stdout}
+	s := &session{
+		be: be, cmds: commands, out: out, stderr: a.stderr, sigs: a.sigs, clock: a.clock,
+		loc: a.loc, timing: a.timing, force: opts.force, terminal: a.terminal,
+	}
+	s.res = a.lookup(s, opts)
+	// A panic must not leave the kernel monitoring for nobody.
+	defer func() {
+		if p := recover(); p != nil {
+			s.cleanup()
+			panic(p)
+		}
+	}()
+	in, err := a.lineReader(out)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "dropwatch: %v\n", err)
+		return 1
+	}
+	defer in.close()
+	return s.repl(in)
+}
+
+// lookup prints the C tool's lookup line and loads the symbol table once.
+// A table that cannot be used leaves raw addresses, as the C tool prints
+// when its lookups fail.
+func (a *app) lookup(s *session, opts options) resolver {
+	if opts.lookup != lookupKas {
+		s.say(msgNullLookup)
+		return nil
+	}
+	s.say(msgKallsymsLookup)
+	r, err := a.loadSymbols(opts.kallsyms)
+	if err != nil {
+		fmt.Fprintln(a.stderr, symbolsUnusable(opts.kallsyms, err))
+		return nil
+	}
+	return r
+}
+
+func (a *app) lineReader(out *output) (lineReader, error) {
+	if !a.terminal {
+		return &pipeReader{r: bufio.NewReader(a.stdin), out: out}, nil
+	}
+	return newTTYReader(a.stdin, a.stdout, a.stderr, a.tuneReadline)
+}

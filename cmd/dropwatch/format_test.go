@@ -1,0 +1,269 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	_ "time/tzdata" // the local-time test must not depend on the machine's zoneinfo
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
+)
+
+// Every expected string in this file is written from the reference
+// (c-dropwatch-and-net_dm.md §2.2-2.4) or the transcripts of the C tool on
+// real kernels (testdata/c-*.txt), not from dropwatch's output.
+
+// testSymbols places the functions of the reference's samples so that their
+// drop locations resolve as they did for the C tool.
+func testSymbols() resolver {
+	t, err := kallsyms.Parse(strings.NewReader(`ffffffff82094270 T tcp_v4_rcv
+ffffffff82094f00 T tcp_v4_early_demux
+ffffffff878bc140 T __udp4_lib_rcv
+ffffffff878bd000 T udp_v4_early_demux
+ffffffff89d78a20 t __udp4_lib_rcv.cold	[udp_mod]
+ffffffff89d79000 T end_of_mod	[udp_mod]
+`))
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestHelpText(t *testing.T) {
+	want := helpForTest()
+	var b strings.Builder
+	writeHelp(&b, commands)
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("help text (-want +got):\n%s", diff)
+	}
+}
+
+func TestSummaryLines(t *testing.T) {
+	tests := []struct {
+		name  string
+		alert dropmon.Alert
+		res   resolver
+		want  []string
+	}{
+		{
+			name:  "null lookup (transcript, no -l)",
+			alert: dropmon.Alert{Points: []dropmon.DropPoint{{PC: 0xffffffff878bcae2, Count: 25}}},
+			want:  []string{"25 drops at location 0xffffffff878bcae2 [software]\n"},
+		},
+		{
+			name: "kallsyms (transcripts, -l kas)",
+			alert: dropmon.Alert{Points: []dropmon.DropPoint{
+				{PC: 0xffffffff878bcae2, Count: 108},
+				{PC: 0xffffffff82094413, Count: 3},
+			}},
+			res: testSymbols(),
+			want: []string{
+				"108 drops at __udp4_lib_rcv+9a2 (0xffffffff878bcae2) [software]\n",
+				"3 drops at tcp_v4_rcv+1a3 (0xffffffff82094413) [software]\n",
+			},
+		},
+		{
+			name:  "module symbol: the C tool drops the [module] tag",
+			alert: dropmon.Alert{Points: []dropmon.DropPoint{{PC: 0xffffffff89d78f65, Count: 93}}},
+			res:   testSymbols(),
+			want:  []string{"93 drops at __udp4_lib_rcv.cold+545 (0xffffffff89d78f65) [software]\n"},
+		},
+		{
+			name: "NULL location (a device's rx_dropped) and one below every symbol",
+			alert: dropmon.Alert{Points: []dropmon.DropPoint{
+				{PC: 0, Count: 7},
+				{PC: 0x1000, Count: 2},
+			}},
+			res: testSymbols(),
+			want: []string{
+				"7 drops at location (nil) [software]\n",
+				"2 drops at location 0x1000 [software]\n",
+			},
+		},
+		{
+			name: "hardware entries after the software points; one without a name is skipped",
+			alert: dropmon.Alert{
+				Points:    []dropmon.DropPoint{{PC: 0xffffffff82094413, Count: 3}},
+				HWEntries: []dropmon.HWEntry{{TrapName: "blackhole_route", Count: 5}, {Count: 1}},
+			},
+			want: []string{
+				"3 drops at location 0xffffffff82094413 [software]\n",
+				"5 drops at blackhole_route [hardware]\n",
+			},
+		},
+		{
+			name:  "hardware only",
+			alert: dropmon.Alert{HWEntries: []dropmon.HWEntry{{TrapName: "ingress_vlan_filter", Count: 12}}},
+			want:  []string{"12 drops at ingress_vlan_filter [hardware]\n"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := summaryLines(&tt.alert, tt.res)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("summaryLines (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPacketBlock(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		p    dropmon.PacketAlert
+		loc  *time.Location
+		want string
+	}{
+		{
+			name: "software (reference §2.4, in UTC+1 local time)",
+			p: dropmon.PacketAlert{
+				HasOrigin: true, Origin: dropmon.OriginSoftware,
+				HasPC: true, PC: 0xffffffff96b6294e, Symbol: "ip_rcv_finish_core.isra.0+0x1de/0x440",
+				InPort:       &dropmon.Port{Ifindex: 3, HasIfindex: true},
+				HasTimestamp: true, Timestamp: time.Date(2022, 12, 22, 12, 14, 21, 5165840, time.UTC),
+				HasProto: true, Proto: 0x0800,
+				HasPayload: true, Payload: make([]byte, 98),
+				HasOrigLen: true, OrigLen: 1358,
+				Reason: "NO_SOCKET",
+			},
+			loc: berlin,
+			want: "drop at: ip_rcv_finish_core.isra.0+0x1de/0x440 (0xffffffff96b6294e)\n" +
+				"origin: software\n" +
+				"input port ifindex: 3\n" +
+				"timestamp: Thu Dec 22 13:14:21 2022 005165840 nsec\n" +
+				"protocol: 0x800\n" +
+				"length: 98\n" +
+				"original length: 1358\n" +
+				"drop reason: NO_SOCKET\n" +
+				"\n",
+		},
+		{
+			name: "hardware with a cookie (reference §2.4)",
+			p: dropmon.PacketAlert{
+				HasOrigin: true, Origin: dropmon.OriginHardware,
+				HWTrapGroupName: "l3_drops", HWTrapName: "blackhole_route",
+				InPort:       &dropmon.Port{Ifindex: 30, HasIfindex: true, Name: "swp1"},
+				Cookie:       []byte{0x31, 0x23, 0x79, 0x81, 0x27, 0x39, 0x18},
+				HasTimestamp: true, Timestamp: time.Date(2022, 12, 22, 13, 14, 22, 5165840, time.UTC),
+				HasProto: true, Proto: 0x86dd,
+				HasPayload: true, Payload: make([]byte, 64),
+				HasOrigLen: true, OrigLen: 98,
+			},
+			loc: time.UTC,
+			want: "drop at: blackhole_route (l3_drops)\n" +
+				"origin: hardware\n" +
+				"input port ifindex: 30\n" +
+				"input port name: swp1\n" +
+				"cookie: 31237981273918\n" +
+				"timestamp: Thu Dec 22 13:14:22 2022 005165840 nsec\n" +
+				"protocol: 0x86dd\n" +
+				"length: 64\n" +
+				"original length: 98\n" +
+				"\n",
+		},
+		{
+			name: "asctime pads the day with a space; summer time",
+			p: dropmon.PacketAlert{
+				HasTimestamp: true, Timestamp: time.Date(2024, 7, 4, 22, 5, 9, 42, time.UTC),
+			},
+			loc:  berlin,
+			want: "timestamp: Fri Jul  5 00:05:09 2024 000000042 nsec\n\n",
+		},
+		{
+			name: "nothing but an empty port nest and an unknown origin",
+			p: dropmon.PacketAlert{
+				HasOrigin: true, Origin: 7,
+				InPort: &dropmon.Port{},
+			},
+			loc:  time.UTC,
+			want: "origin: unknown\n\n",
+		},
+		{
+			name: "PC without SYMBOL, trap name without group: no drop at line",
+			p: dropmon.PacketAlert{
+				HasPC: true, PC: 0xffffffff81000000, HWTrapName: "blackhole_route",
+				HasPayload: true,
+			},
+			loc:  time.UTC,
+			want: "length: 0\n\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, packetBlock(&tt.p, tt.loc)); diff != "" {
+				t.Errorf("packetBlock (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPointer(t *testing.T) {
+	for pc, want := range map[uint64]string{
+		0:                  "(nil)",
+		0x1:                "0x1",
+		0x1000:             "0x1000",
+		0xffffffff878bcae2: "0xffffffff878bcae2",
+	} {
+		if got := pointer(pc); got != want {
+			t.Errorf("pointer(%#x) = %q, want %q", pc, got, want)
+		}
+	}
+}
+
+func TestConfigAndStatsText(t *testing.T) {
+	tests := []struct {
+		name, got, want string
+	}{
+		{"packet", configText(&dropmon.Config{Mode: dropmon.ModePacket, QueueLen: 1000}),
+			"Alert mode: Packet\nTruncation length: 0\nQueue length: 1000\n"},
+		{"summary", configText(&dropmon.Config{Mode: dropmon.ModeSummary, TruncLen: 65535, QueueLen: 10}),
+			"Alert mode: Summary\nTruncation length: 65535\nQueue length: 10\n"},
+		{"invalid mode", configText(&dropmon.Config{Mode: 9}),
+			"Alert mode: Invalid alert mode\nTruncation length: 0\nQueue length: 0\n"},
+		{"both stats", statsText(&dropmon.Stats{Software: &dropmon.OriginStats{}, Hardware: &dropmon.OriginStats{Dropped: 18446744073709551615}}),
+			"Software statistics:\nTail dropped: 0\nHardware statistics:\nTail dropped: 18446744073709551615\n"},
+		{"software only", statsText(&dropmon.Stats{Software: &dropmon.OriginStats{Dropped: 3}}),
+			"Software statistics:\nTail dropped: 3\n"},
+		{"none", statsText(&dropmon.Stats{}), ""},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, tt.got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+func TestStrerror(t *testing.T) {
+	// glibc's texts, as the C tool prints them.
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&dropmon.Error{Op: "start", Errno: syscall.EAGAIN}, "Resource temporarily unavailable"},
+		{&dropmon.Error{Op: "start", Errno: syscall.EPERM}, "Operation not permitted"},
+		{&dropmon.Error{Op: "config", Errno: syscall.EBUSY}, "Device or resource busy"},
+		{&dropmon.Error{Op: "config", Errno: syscall.EOPNOTSUPP}, "Operation not supported"},
+		{&dropmon.Error{Op: "config", Errno: syscall.EINVAL}, "Invalid argument"},
+		{&dropmon.Error{Op: "receive", Err: fmt.Errorf("netlink receive: %w", syscall.ENOBUFS)}, "No buffer space available"},
+		{fmt.Errorf("wrapped: %w", os.NewSyscallError("sendmsg", syscall.EPERM)), "Operation not permitted"},
+		{dropmon.ErrTimeout, "Timed out waiting for the kernel's reply"},
+		{&dropmon.Error{Op: "stop", Err: dropmon.ErrTimeout}, "Timed out waiting for the kernel's reply"},
+		{errors.New("something else"), "something else"},
+	}
+	for _, tt := range tests {
+		if got := strerror(tt.err); got != tt.want {
+			t.Errorf("strerror(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,56 @@
+// Command dropwatch reports the packets the Linux kernel drops. It is a
+// drop-in replacement for the C dropwatch 1.5.4: the same options, the same
+// interactive commands and the same output, through the kernel's drop
+// monitor (the NET_DM generic netlink family).
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/chzyer/readline"
+)
+
+// version is set at build time: -ldflags "-X main.version=...".
+var version = "devel"
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is dropwatch on the process's own terminal, signals and kernel.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Ctrl-C stops monitoring and returns to the prompt; SIGTERM and SIGHUP
+	// stop monitoring and exit. None of them kills dropwatch while the
+	// kernel monitors for it.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	// A write to a closed pipe returns EPIPE instead of killing dropwatch,
+	// which then stops monitoring before it exits.
+	signal.Ignore(syscall.SIGPIPE)
+	// Cancelling ctx ends dropwatch as SIGTERM does.
+	stop := context.AfterFunc(ctx, func() { sigs <- syscall.SIGTERM })
+	defer stop()
+
+	a := &app{
+		stdin: stdin, stdout: stdout, stderr: stderr,
+		terminal:    isTerminal(stdin),
+		sigs:        sigs,
+		openBackend: openBackend,
+		loadSymbols: loadKallsyms,
+		clock:       realClock{},
+		loc:         time.Local,
+		timing:      defaultTiming,
+	}
+	return a.main(args)
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && readline.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+)
+
+// timing holds the delays of a session; tests shorten them.
+type timing struct {
+	// request bounds every request to the kernel (dropmon's default too).
+	request time.Duration
+	// drain is how long dropwatch keeps printing after Ctrl-C before it
+	// sends STOP: in summary mode the kernel holds each CPU's counts for
+	// 1 s after the first drop of a batch and discards them on STOP.
+	drain time.Duration
+	// packetQuiet ends the drain early in packet mode, where the kernel
+	// sends each alert as soon as its work item runs: once no alert has
+	// come for this long, nothing is pending.
+	packetQuiet time.Duration
+	// flushQuiet is how long dropwatch reads after the STOP reply for
+	// alerts the kernel sent before it.
+	flushQuiet time.Duration
+}
+
+var defaultTiming = timing{
+	request:     dropmon.DefaultTimeout,
+	drain:       1200 * time.Millisecond,
+	packetQuiet: 250 * time.Millisecond,
+	flushQuiet:  100 * time.Millisecond,
+}
+
+// clock is time.After, replaced by a fake in tests.
+type clock interface {
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// output is standard output. It remembers the first write error (EPIPE when
+// the reader of a pipe went away), after which dropwatch stops monitoring
+// and exits.
+type output struct {
+	mu  sync.Mutex
+	w   io.Writer
+	err error
+}
+
+func (o *output) print(s string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err == nil {
+		_, o.err = io.WriteString(o.w, s)
+	}
+}
+
+func (o *output) failed() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.err
+}
+
+// session is the state of the REPL: the settings of the C tool's globals
+// and whether this process left the kernel monitoring.
+type session struct {
+	be     backend
+	res    resolver
+	out    *output
+	stderr io.Writer
+	sigs   <-chan os.Signal
+	clock  clock
+	loc    *time.Location
+	timing timing
+	force  bool      // --force: send STOP before START
+	cmds   []command // the command table (a field, to break an initialization cycle)
+	// terminal: commands come from a terminal, through readline.
+	terminal bool
+
+	alertLimit uint64
+	sw, hw     bool
+	// mode is the kernel's alert mode when known: set, shown or seen in
+	// this session. Only the drain before STOP depends on it.
+	mode      dropmon.AlertMode
+	modeKnown bool
+	// started: this process started monitoring and has not stopped it
+	// since. Only then does dropwatch send STOP on its own (at exit, on
+	// SIGTERM, on a write error or a panic); monitoring that another tool
+	// started is stopped only when the user types stop.
+	started bool
+	// pending is the line being read while the REPL waits for a signal.
+	pending chan lineResult
+}
+
+func (s *session) say(line string) { s.out.print(line + "\n") }
+
+func (s *session) printf(format string, args ...any) { s.out.print(fmt.Sprintf(format, args...)) }
+
+func (s *session) warn(format string, args ...any) { fmt.Fprintf(s.stderr, format, args...) }
+
+// hint prints dropwatch's explanation of a failure, if it has one.
+func (s *session) hint(op string, err error) {
+	if h := explain(op, err, s.hw); h != "" {
+		fmt.Fprintln(s.stderr, h)
+	}
+}
+
+// request runs one request to the kernel with the session's timeout.
+func (s *session) request(f func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.timing.request)
+	defer cancel()
+	return f(ctx)
+}
+
+// source is what START and STOP carry: like the C tool, a flag only for
+// what was set true, so that with neither the kernel monitors software
+// drops.
+func (s *session) source() dropmon.Source {
+	var src dropmon.Source
+	if s.sw {
+		src |= dropmon.SourceSoftware
+	}
+	if s.hw {
+		src |= dropmon.SourceHardware
+	}
+	return src
+}
+
+func (s *session) exit(args []string) error {
+	if err := noArgs("exit", args); err != nil {
+		return err
+	}
+	return errExit
+}
+
+func (s *session) help(args []string) error {
+	var b strings.Builder
+	switch len(args) {
+	case 0:
+		writeHelp(&b, s.cmds)
+	case 1:
+		c, ok := lookupCommand(s.cmds, args[0])
+		if !ok {
+			return errUnknownCommand{name: args[0]}
+		}
+		writeHelpEntry(&b, c)
+	default:
+		return fmt.Errorf("usage: help [command]")
+	}
+	s.out.print(b.String())
+	return nil
+}
+
+func (s *session) setAlertLimit(args []string) error {
+	const usage = "alertlimit <number>"
+	arg, err := oneArg(usage, args)
+	if err != nil {
+		return err
+	}
+	n, err := parseCount(usage, arg, 64)
+	if err != nil {
+		return err
+	}
+	s.alertLimit = n
+	s.printf(fmtAlertLimit, n)
+	return nil
+}
+
+func (s *session) setAlertMode(args []string) error {
+	arg, err := oneArg("alertmode <mode>", args)
+	if err != nil {
+		return err
+	}
+	var mode dropmon.AlertMode
+	switch arg {
+	case "summary":
+		mode = dropmon.ModeSummary
+	case "packet":
+		mode = dropmon.ModePacket
+	default:
+		return fmt.Errorf("invalid alert mode %q: usage: set alertmode summary|packet", arg)
+	}
+	s.say(msgSettingMode)
+	if s.configure(dropmon.ConfigUpdate{Mode: &mode}, msgModeSet) {
+		s.mode, s.modeKnown = mode, true
+	}
+	return nil
+}
+
+func (s *session) setTrunc(args []string) error {
+	return s.setLength(args, "trunc <len>", fmtSettingTrunc, msgTruncSet, func(u *dropmon.ConfigUpdate, n uint32) { u.TruncLen = &n })
+}
+
+func (s *session) setQueue(args []string) error {
+	return s.setLength(args, "queue <len>", fmtSettingQueue, msgQueueSet, func(u *dropmon.ConfigUpdate, n uint32) { u.QueueLen = &n })
+}
+
+// setLength sends a CONFIG request with one u32 attribute.
+func (s *session) setLength(args []string, usage, setting, done string, put func(*dropmon.ConfigUpdate, uint32)) error {
+	arg, err := oneArg(usage, args)
+	if err != nil {
+		return err
+	}
+	n, err := parseCount(usage, arg, 32)
+	if err != nil {
+		return err
+	}
+	s.printf(setting, n)
+	var u dropmon.ConfigUpdate
+	put(&u, uint32(n))
+	s.configure(u, done)
+	return nil
+}
+
+// configure sends a CONFIG request and reports its outcome as the C tool
+// does, which then ends the program on failure; dropwatch carries on.
+func (s *session) configure(u dropmon.ConfigUpdate, done string) bool {
+	err := s.request(func(ctx context.Context) error { return s.be.SetConfig(ctx, u) })
+	if err != nil {
+		s.printf(fmtConfigFailed, strerror(err))
+		s.hint("config", err)
+		return false
+	}
+	s.say(done)
+	return true
+}
+
+func (s *session) setSW(args []string) error {
+	return s.setSource(args, "sw <true | false>", "software", &s.sw)
+}
+
+func (s *session) setHW(args []string) error {
+	return s.setSource(args, "hw <true | false>", "hardware", &s.hw)
+}
+
+func (s *session) setSource(args []string, usage, what string, v *bool) error {
+	arg, err := oneArg(usage, args)
+	if err != nil {
+		return err
+	}
+	b, err := parseBool(usage, arg)
+	if err != nil {
+		return err
+	}
+	*v = b
+	s.printf(fmtSettingSource, what, b2i(b))
+	if !s.sw && !s.hw {
+		fmt.Fprintln(s.stderr, noteNeitherSource)
+	}
+	return nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (s *session) show(args []string) error {
+	if err := noArgs("show", args); err != nil {
+		return err
+	}
+	s.say(msgGettingConfig)
+	var c *dropmon.Config
+	err := s.request(func(ctx context.Context) (err error) { c, err = s.be.Config(ctx); return err })
+	if err != nil {
+		s.warn(fmtGetConfigFailed, strerror(err))
+		s.hint("get", err)
+		return nil
+	}
+	s.mode, s.modeKnown = c.Mode, true
+	s.out.print(configText(c))
+	return nil
+}
+
+func (s *session) stats(args []string) error {
+	if err := noArgs("stats", args); err != nil {
+		return err
+	}
+	s.say(msgGettingStats)
+	var st *dropmon.Stats
+	err := s.request(func(ctx context.Context) (err error) { st, err = s.be.Stats(ctx); return err })
+	if err != nil {
+		s.warn(fmtGetStatsFailed, strerror(err))
+		s.hint("get", err)
+		return nil
+	}
+	s.out.print(statsText(st))
+	return nil
+}
+
+// stop is the command: unlike the automatic STOPs, it stops monitoring
+// whoever started it.
+func (s *session) stop(args []string) error {
+	if err := noArgs("stop", args); err != nil {
+		return err
+	}
+	s.say(msgDeactivating)
+	if s.sendStop() {
+		s.say(msgGotStop)
+	}
+	return nil
+}
+
+// sendStop sends STOP and reports a failure. The C tool hangs when STOP
+// fails; dropwatch returns to the prompt, and still owes the kernel a STOP
+// at exit if it had started monitoring.
+func (s *session) sendStop() bool {
+	err := s.request(func(ctx context.Context) error { return s.be.Stop(ctx, s.source()) })
+	if err != nil {
+		s.printf(fmtStopFailed, strerror(err))
+		s.hint("stop", err)
+		return false
+	}
+	s.started = false
+	return true
+}
+
+// cleanup leaves the kernel as dropwatch found it: if this process started
+// monitoring and has not stopped it, it sends STOP.
+func (s *session) cleanup() {
+	if s.started {
+		s.sendStop()
+	}
+}

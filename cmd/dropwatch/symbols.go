@@ -1,0 +1,52 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
+)
+
+// resolver turns a summary alert's drop location into a symbol: a
+// *kallsyms.Table, loaded once at startup (the C tool rescans
+// /proc/kallsyms for every location it has not seen before).
+type resolver interface {
+	Lookup(pc uint64) (kallsyms.Symbol, bool)
+}
+
+// resolve returns the name and offset the summary line prints. As the C
+// tool does, it drops the [module] tag, so that the line keeps its shape.
+func resolve(r resolver, pc uint64) (name string, off uint64, ok bool) {
+	if r == nil {
+		return "", 0, false
+	}
+	sym, ok := r.Lookup(pc)
+	if !ok {
+		return "", 0, false
+	}
+	return sym.DisplayName(), sym.Offset, true
+}
+
+// loadKallsyms reads path, or /proc/kallsyms when path is empty.
+func loadKallsyms(path string) (resolver, error) {
+	if path == "" {
+		path = kallsyms.DefaultPath
+	}
+	t, err := kallsyms.LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// symbolsUnusable explains on stderr why the kallsyms method fell back to
+// raw addresses.
+func symbolsUnusable(path string, err error) string {
+	if path == "" {
+		path = kallsyms.DefaultPath
+	}
+	if errors.Is(err, kallsyms.ErrRestricted) {
+		return fmt.Sprintf("dropwatch: every address in %s is zero (kernel.kptr_restrict, or not running as root), so drop locations are printed as raw addresses; run as root or set sysctl kernel.kptr_restrict=0", path)
+	}
+	return fmt.Sprintf("dropwatch: cannot use %s (%v), so drop locations are printed as raw addresses", path, err)
+}
