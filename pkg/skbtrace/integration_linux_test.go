@@ -46,10 +46,17 @@ type ksym struct {
 	name string
 }
 
+// ksymsCache holds loadKsyms' table: kernel text does not move while the
+// tests run, and reading it takes a while under the race detector.
+var ksymsCache []ksym
+
 // loadKsyms reads the kernel's text symbols sorted by address. It skips the
 // test if the addresses are hidden (kptr_restrict).
 func loadKsyms(t *testing.T) []ksym {
 	t.Helper()
+	if ksymsCache != nil {
+		return ksymsCache
+	}
 	f, err := os.Open("/proc/kallsyms")
 	if err != nil {
 		t.Skipf("no /proc/kallsyms: %v", err)
@@ -77,6 +84,7 @@ func loadKsyms(t *testing.T) []ksym {
 		t.Skip("/proc/kallsyms shows no addresses (kernel.kptr_restrict)")
 	}
 	slices.SortStableFunc(syms, func(a, b ksym) int { return cmpU64(a.addr, b.addr) })
+	ksymsCache = syms
 	return syms
 }
 
@@ -128,7 +136,7 @@ func monotonicNow(t *testing.T) uint64 {
 }
 
 // udpSender sends UDP datagrams to a closed port on 127.0.0.1 from one
-// thread in a network namespace of its own, so that its drops do not move
+// thread, pinned to one CPU, in a network namespace of its own, so that its drops do not move
 // the host's counters (test/vm/dropgen's tests read "Udp: NoPorts") and can
 // be told from other tests' drops by the thread id (Drop.PID).
 type udpSender struct {
@@ -184,6 +192,22 @@ func (s *udpSender) setup() (*net.UDPConn, error) {
 	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
 	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
 		return nil, fmt.Errorf("SIOCSIFFLAGS lo up: %w", err)
+	}
+	// One CPU, so that all drops land in one ring buffer (the flood test
+	// needs its loss reported by a later drop in the same buffer).
+	var cpus unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &cpus); err != nil {
+		return nil, err
+	}
+	for cpu := 0; cpu < len(cpus)*64; cpu++ {
+		if cpus.IsSet(cpu) {
+			cpus.Zero()
+			cpus.Set(cpu)
+			break
+		}
+	}
+	if err := unix.SchedSetaffinity(0, &cpus); err != nil {
+		return nil, err
 	}
 	s.tid = int32(unix.Gettid())
 	return net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9})
