@@ -21,6 +21,8 @@
 //     include/linux/skbuff.h before); values with bits in
 //     SKB_DROP_REASON_SUBSYS_MASK (0xffff0000) belong to subsystems
 //     (mac80211, openvswitch, ...) and have no name in the tracepoint;
+//   - the common fields of every trace event, of which common_pid (the
+//     running task) is reported as Drop.PID;
 //   - skbaddr and, on recent kernels, rx_sk, which this package ignores.
 //
 // The field offsets and the reason numbers change between kernel versions
@@ -37,8 +39,9 @@
 // entry named CONSUMED or SKB_CONSUMED if there is one, else 1 when the table
 // puts NOT_SPECIFIED at 2: the enum starts SKB_NOT_DROPPED_YET (0),
 // SKB_CONSUMED (1), SKB_DROP_REASON_NOT_SPECIFIED (2) on every kernel that
-// has SKB_CONSUMED. Since Linux 6.3 kfree_skb_reason(skb, SKB_CONSUMED)
-// fires skb:consume_skb instead, so on those kernels the count stays zero.
+// has SKB_CONSUMED. Recent kernels (6.18 at least) route
+// kfree_skb_reason(skb, SKB_CONSUMED) to skb:consume_skb instead, so there the
+// count stays zero.
 //
 // # perf events
 //
@@ -46,8 +49,13 @@
 // PERF_TYPE_TRACEPOINT, config = the tracepoint id, pid -1, cpu N), each
 // sampling every hit (sample_period 1) with PERF_SAMPLE_TIME,
 // PERF_SAMPLE_CPU, PERF_SAMPLE_RAW and, if asked for stacks,
-// PERF_SAMPLE_CALLCHAIN (kernel frames only: exclude_callchain_user). It
-// maps each event's ring buffer and waits for them with epoll. The layout of
+// PERF_SAMPLE_CALLCHAIN (kernel frames only: exclude_callchain_user). Time
+// stamps are CLOCK_MONOTONIC (use_clockid; perf refuses clocks that are not
+// NMI-safe for tracepoints, so wall time is computed in Read). It maps each
+// event's ring buffer and waits for them with epoll: the kernel wakes the
+// reader when a buffer is a quarter full (watermark), and Read also looks
+// every Options.PollInterval; an eventfd in the epoll set wakes it for
+// context cancellation and Close. The layout of
 // the records and the ring buffer protocol are those of
 // include/uapi/linux/perf_event.h:
 //
