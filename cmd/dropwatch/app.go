@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/chzyer/readline"
@@ -41,7 +42,7 @@ func (a *app) main(args []string) int {
 		fmt.Fprint(a.stdout, usageText)
 		return 0
 	case opts.version:
-		fmt.Fprintf(a.stdout, "dropwatch %s\n", version)
+		fmt.Fprintf(a.stdout, "dropwatch %s\n", versionString())
 		return 0
 	case opts.list:
 		fmt.Fprint(a.stdout, lookupMethodsList)
@@ -106,4 +107,16 @@ func (a *app) lineReader(out *output) (lineReader, error) {
 		return &pipeReader{r: bufio.NewReader(a.stdin), out: out}, nil
 	}
 	return newTTYReader(a.stdin, a.stdout, a.stderr, a.tuneReadline)
+}
+
+// versionString is the version set at build time or, for "go install
+// module@version", the module's version.
+func versionString() string {
+	if version != "devel" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 )
@@ -39,13 +38,12 @@ const (
 
 var backendNames = []string{backendAuto, backendNetDM, backendTracepoint}
 
-var errNoTracepoint = errors.New("the skb:kfree_skb tracepoint backend is not available in this build")
-
-// openBackend opens the backend --backend names. "auto" is NET_DM until the
-// tracepoint backend exists to fall back on.
+// openBackend opens the backend --backend names. "auto" is NET_DM: a
+// kernel without it gets the C tool's "Unable to find NET_DM family" and a
+// hint to try the tracepoint, not a silent change of data source.
 func openBackend(name string) (backend, error) {
 	if name == backendTracepoint {
-		return nil, errNoTracepoint
+		return newTracepoint(), nil
 	}
 	c, err := dropmon.New()
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -227,10 +228,10 @@ func TestStartup(t *testing.T) {
 	})
 	t.Run("other backend error", func(t *testing.T) {
 		h := newHarness("")
-		h.app.openBackend = openBackend
-		checkCode(t, h.run(t, "--backend", "tracepoint"), 1)
+		h.app.openBackend = func(string) (backend, error) { return nil, errors.New("socket: too many open files") }
+		checkCode(t, h.run(t), 1)
 		checkOutput(t, h, "")
-		if want := "dropwatch: " + errNoTracepoint.Error() + "\n"; h.stderr.String() != want {
+		if want := "dropwatch: socket: too many open files\n"; h.stderr.String() != want {
 			t.Errorf("stderr = %q, want %q", h.stderr, want)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 )
 
 const noteNeitherSource = "note: with neither sw nor hw set to true, START carries no flag and the kernel monitors software drops"
@@ -19,12 +20,18 @@ const noFamilyHelp = `dropwatch: the kernel has no NET_DM (drop monitor) generic
   - the kernel was built without CONFIG_NET_DROP_MONITOR;
   - dropwatch runs outside the initial network namespace (a container): NET_DM exists only there;
     compare "readlink /proc/self/ns/net" with "readlink /proc/1/ns/net".
+dropwatch --backend tracepoint reads drops from the skb:kfree_skb tracepoint instead.
 `
 
 // explain returns the hint that follows a failed request, or "". op is
 // "start", "stop", "config", "get" (show and stats) or "listen".
 func explain(op string, err error, hw bool) string {
+	var te *skbtrace.Error
 	switch {
+	case errors.As(err, &te) && te.Hint != "":
+		return "dropwatch: " + te.Hint
+	case errors.Is(err, errHardwareDrops):
+		return "dropwatch: " + errHardwareDrops.Error() + "; type set hw false."
 	case errors.Is(err, dropmon.ErrAlreadyMonitoring):
 		return "dropwatch: the kernel is already monitoring drops: another tool, or a dropwatch that ended without stopping it, started it. Type stop to end it, or run dropwatch --force."
 	case errors.Is(err, dropmon.ErrBusy):

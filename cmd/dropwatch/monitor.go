@@ -305,7 +305,15 @@ func (s *session) render(evs []dropmon.Event) batch {
 		case ev.Alert != nil:
 			b.msgs = append(b.msgs, rendered{units: summaryLines(ev.Alert, s.res), mode: dropmon.ModeSummary})
 		case ev.Packet != nil:
-			b.msgs = append(b.msgs, rendered{units: []string{packetBlock(ev.Packet, s.loc)}, mode: dropmon.ModePacket})
+			p := ev.Packet
+			if p.HasPC && p.Symbol == "" {
+				// NET_DM always sends the kernel's symbol text; the
+				// tracepoint backend has none to send.
+				withSymbol := *p
+				withSymbol.Symbol = symbolText(s.res, p.PC)
+				p = &withSymbol
+			}
+			b.msgs = append(b.msgs, rendered{units: []string{packetBlock(p, s.loc)}, mode: dropmon.ModePacket})
 		case ev.Err != nil:
 			b.notes = append(b.notes, fmt.Sprintf("dropwatch: ignoring a message: %v\n", ev.Err))
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -107,7 +108,11 @@ func (s *session) warn(format string, args ...any) { fmt.Fprintf(s.stderr, forma
 
 // hint prints dropwatch's explanation of a failure, if it has one.
 func (s *session) hint(op string, err error) {
-	if h := explain(op, err, s.hw); h != "" {
+	h := explain(op, err, s.hw)
+	if op == "start" && s.started && errors.Is(err, dropmon.ErrAlreadyMonitoring) {
+		h = "dropwatch: the kernel still monitors for this dropwatch, whose STOP failed: type stop."
+	}
+	if h != "" {
 		fmt.Fprintln(s.stderr, h)
 	}
 }

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
+)
+
+// tracepoint is the backend for kernels without NET_DM: the skb:kfree_skb
+// tracepoint read through perf events (pkg/skbtrace). It imitates the drop
+// monitor. Summary alerts count the drops per location over one second
+// from the first drop of a batch, as the kernel's per-CPU timer does, but
+// over all CPUs at once. Packet alerts carry what the tracepoint knows:
+// location, protocol, drop reason and time, but no packet, port or symbol
+// text. Only software drops exist, and the configuration lives in the
+// process: there is no other tool to share it with.
+type tracepoint struct {
+	open     func() (dropReader, error)
+	interval time.Duration // of a summary batch
+
+	mu     sync.Mutex
+	config dropmon.Config
+	lost   uint64 // samples the last tracer lost, for stats
+}
+
+// dropReader is a *skbtrace.Tracer.
+type dropReader interface {
+	Read(ctx context.Context) ([]skbtrace.Drop, error)
+	Stats() skbtrace.Stats
+	Close() error
+}
+
+// summaryInterval is the kernel's dm_delay: one summary per second.
+const summaryInterval = time.Second
+
+func newTracepoint() *tracepoint {
+	return &tracepoint{
+		open: func() (dropReader, error) {
+			return skbtrace.Open(skbtrace.Options{Clock: skbtrace.ClockRealtime})
+		},
+		interval: summaryInterval,
+		config:   dropmon.Config{Mode: dropmon.ModeSummary, QueueLen: 1000},
+	}
+}
+
+var errHardwareDrops = fmt.Errorf("the skb:kfree_skb tracepoint reports software drops only: %w", errors.ErrUnsupported)
+
+// Start and Stop have nothing to do: the perf events are enabled while a
+// source is open.
+func (t *tracepoint) Start(ctx context.Context, src dropmon.Source) error {
+	if src == dropmon.SourceHardware {
+		return errHardwareDrops
+	}
+	return nil
+}
+
+func (t *tracepoint) Stop(ctx context.Context, src dropmon.Source) error { return nil }
+
+func (t *tracepoint) SetConfig(ctx context.Context, u dropmon.ConfigUpdate) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if u.Mode != nil {
+		t.config.Mode = *u.Mode
+	}
+	if u.TruncLen != nil {
+		t.config.TruncLen = *u.TruncLen
+	}
+	if u.QueueLen != nil {
+		t.config.QueueLen = *u.QueueLen
+	}
+	return nil
+}
+
+func (t *tracepoint) Config(ctx context.Context) (*dropmon.Config, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.config
+	return &c, nil
+}
+
+// Stats reports the samples the kernel could not write to the ring
+// buffers as the software "Tail dropped".
+func (t *tracepoint) Stats(ctx context.Context) (*dropmon.Stats, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return &dropmon.Stats{Software: &dropmon.OriginStats{Dropped: t.lost}}, nil
+}
+
+func (t *tracepoint) Close() error { return nil }
+
+func (t *tracepoint) Listen() (eventSource, error) {
+	r, err := t.open()
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return &tracepointSource{tp: t, r: r, mode: t.config.Mode}, nil
+}
+
+// tracepointSource is an open tracer.
+type tracepointSource struct {
+	tp   *tracepoint
+	r    dropReader
+	mode dropmon.AlertMode
+	agg  skbtrace.Aggregator
+	// due is when the pending summary batch is sent; zero if none is.
+	due time.Time
+}
+
+func (s *tracepointSource) Receive(ctx context.Context) ([]dropmon.Event, error) {
+	if s.mode == dropmon.ModePacket {
+		drops, err := s.r.Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return packetEvents(drops), nil
+	}
+	for {
+		if !s.due.IsZero() && !time.Now().Before(s.due) {
+			s.due = time.Time{}
+			return []dropmon.Event{{Alert: summaryAlert(s.agg.Flush())}}, nil
+		}
+		rctx, cancel := ctx, context.CancelFunc(func() {})
+		if !s.due.IsZero() {
+			rctx, cancel = context.WithDeadline(ctx, s.due)
+		}
+		drops, err := s.r.Read(rctx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case errors.Is(err, context.DeadlineExceeded):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		if len(drops) > 0 && s.due.IsZero() {
+			s.due = time.Now().Add(s.tp.interval)
+		}
+		s.agg.Add(drops...)
+	}
+}
+
+func summaryAlert(sums []skbtrace.Summary) *dropmon.Alert {
+	a := &dropmon.Alert{Points: make([]dropmon.DropPoint, len(sums))}
+	for i, s := range sums {
+		a.Points[i] = dropmon.DropPoint{PC: s.PC, Count: uint32(min(s.Count, math.MaxUint32))}
+	}
+	return a
+}
+
+func packetEvents(drops []skbtrace.Drop) []dropmon.Event {
+	evs := make([]dropmon.Event, len(drops))
+	for i, d := range drops {
+		evs[i].Packet = &dropmon.PacketAlert{
+			HasOrigin: true, Origin: dropmon.OriginSoftware,
+			HasPC: true, PC: d.Location,
+			HasTimestamp: d.Time != 0, Timestamp: time.Unix(0, int64(d.Time)),
+			HasProto: true, Proto: d.Protocol,
+			Reason: d.Reason,
+		}
+	}
+	return evs
+}
+
+func (s *tracepointSource) Stats() dropmon.MonitorStats {
+	st := s.r.Stats()
+	return dropmon.MonitorStats{Messages: st.Samples, Packets: st.Drops, Malformed: st.Malformed}
+}
+
+// SocketDrops returns the samples the kernel could not write to the ring
+// buffers.
+func (s *tracepointSource) SocketDrops() (uint64, error) { return s.r.Stats().Lost, nil }
+
+func (s *tracepointSource) Close() error {
+	lost := s.r.Stats().Lost
+	s.tp.mu.Lock()
+	s.tp.lost = lost
+	s.tp.mu.Unlock()
+	return s.r.Close()
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
+)
+
+// fakeTracer hands out the drops a test feeds it.
+type fakeTracer struct {
+	feed   chan []skbtrace.Drop
+	lost   uint64
+	closed bool
+}
+
+func (f *fakeTracer) Read(ctx context.Context) ([]skbtrace.Drop, error) {
+	select {
+	case d := <-f.feed:
+		return d, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (f *fakeTracer) Stats() skbtrace.Stats { return skbtrace.Stats{Lost: f.lost} }
+
+func (f *fakeTracer) Close() error {
+	f.closed = true
+	return nil
+}
+
+func newFakeTracepoint(interval time.Duration) (*tracepoint, *fakeTracer) {
+	ft := &fakeTracer{feed: make(chan []skbtrace.Drop, 10)}
+	tp := newTracepoint()
+	tp.open = func() (dropReader, error) { return ft, nil }
+	tp.interval = interval
+	return tp, ft
+}
+
+func TestTracepointSummary(t *testing.T) {
+	tp, ft := newFakeTracepoint(20 * time.Millisecond)
+	src, err := tp.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft.feed <- []skbtrace.Drop{{Location: 0x10}, {Location: 0x20}}
+	ft.feed <- []skbtrace.Drop{{Location: 0x20}}
+	// The drops of one interval from the first make one summary alert.
+	evs, err := src.Receive(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []dropmon.Event{{Alert: &dropmon.Alert{Points: []dropmon.DropPoint{{PC: 0x20, Count: 2}, {PC: 0x10, Count: 1}}}}}
+	if diff := cmp.Diff(want, evs); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	// A cancelled receive discards the pending batch, as STOP does.
+	ft.feed <- []skbtrace.Drop{{Location: 0x30}}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for len(ft.feed) > 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	if _, err := src.Receive(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Receive after cancel: %v", err)
+	}
+	ft.lost = 4
+	if n, _ := src.SocketDrops(); n != 4 {
+		t.Errorf("SocketDrops = %d, want 4", n)
+	}
+	src.Close()
+	if !ft.closed {
+		t.Error("tracer not closed")
+	}
+	st, _ := tp.Stats(context.Background())
+	if diff := cmp.Diff(&dropmon.Stats{Software: &dropmon.OriginStats{Dropped: 4}}, st); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+}
+
+func TestTracepointPacket(t *testing.T) {
+	tp, ft := newFakeTracepoint(time.Hour)
+	mode := dropmon.ModePacket
+	if err := tp.SetConfig(context.Background(), dropmon.ConfigUpdate{Mode: &mode}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := tp.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Date(2026, 11, 25, 12, 38, 38, 730595860, time.UTC)
+	ft.feed <- []skbtrace.Drop{{Location: 0xffffffff878bcae2, Protocol: 0x800, Reason: "NO_SOCKET", HasReason: true, Time: uint64(ts.UnixNano())}}
+	evs, err := src.Receive(context.Background())
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("Receive: %v, %v", evs, err)
+	}
+	// Without NET_DM's symbol text, dropwatch names the location itself.
+	var s session
+	s.res = testSymbols()
+	s.loc = time.UTC
+	b := s.render(evs)
+	want := "drop at: __udp4_lib_rcv+0x9a2 (0xffffffff878bcae2)\n" +
+		"origin: software\n" +
+		"timestamp: Wed Nov 25 12:38:38 2026 730595860 nsec\n" +
+		"protocol: 0x800\n" +
+		"drop reason: NO_SOCKET\n\n"
+	if diff := cmp.Diff([]rendered{{units: []string{want}, mode: dropmon.ModePacket}}, b.msgs, cmp.AllowUnexported(rendered{})); diff != "" {
+		t.Errorf("rendered (-want +got):\n%s", diff)
+	}
+	s.res = nil
+	if got := s.render(evs).msgs[0].units[0]; !strings.HasPrefix(got, "drop at: 0xffffffff878bcae2 (0xffffffff878bcae2)\n") {
+		t.Errorf("without symbols:\n%s", got)
+	}
+}
+
+func TestTracepointConfig(t *testing.T) {
+	tp, _ := newFakeTracepoint(time.Second)
+	ctx := context.Background()
+	if err := tp.Start(ctx, dropmon.SourceHardware); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("Start(hw) = %v, want ErrUnsupported", err)
+	}
+	for _, src := range []dropmon.Source{0, dropmon.SourceSoftware, dropmon.SourceSoftware | dropmon.SourceHardware} {
+		if err := tp.Start(ctx, src); err != nil {
+			t.Errorf("Start(%d) = %v", src, err)
+		}
+	}
+	trunc, queue := uint32(128), uint32(64)
+	if err := tp.SetConfig(ctx, dropmon.ConfigUpdate{TruncLen: &trunc, QueueLen: &queue}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := tp.Config(ctx)
+	if diff := cmp.Diff(&dropmon.Config{Mode: dropmon.ModeSummary, TruncLen: 128, QueueLen: 64}, c); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+}
