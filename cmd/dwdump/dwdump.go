@@ -224,38 +224,60 @@ type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
 
-// record writes the pcap header, the NET_DM family record and then one
-// record per alert until ctx is done.
+// record writes the capture until a stop signal and returns the exit
+// status.
 func (a *app) record(ctx context.Context, k kernel, mon monitor, out io.Writer, o options, stderr io.Writer) int {
-	w, err := nlpcap.NewWriter(out, nlpcap.Options{SnapLen: o.snapLen(), Now: a.now})
-	if err == nil {
-		err = w.WriteDatagram(a.familyRecord(ctx, k))
-	}
-	for err == nil {
-		var evs []dropmon.Event
-		evs, err = mon.Receive(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return exitOK // a stop signal
-			}
-			fmt.Fprintf(stderr, "recv: %s\n", strerror(err))
-			return exitRuntime
-		}
-		for _, ev := range evs {
-			if ev.Raw == nil {
-				continue
-			}
-			if err = w.WriteDatagram(ev.Raw); err != nil {
-				break
-			}
-		}
-	}
-	if errors.Is(err, syscall.EPIPE) {
+	err := a.writeCapture(ctx, k, mon, out, o.snapLen())
+	var re receiveError
+	switch {
+	case err == nil:
+		return exitOK // a stop signal
+	case errors.As(err, &re):
+		fmt.Fprintf(stderr, "recv: %s\n", strerror(re.err))
+		return exitRuntime
+	case errors.Is(err, syscall.EPIPE):
 		// The reader went away: dwdump stops on SIGPIPE and exits 0.
 		return exitOK
 	}
 	fmt.Fprintf(stderr, "dwdump: writing %s: %v\n", o.file, err)
 	return exitFailure
+}
+
+// receiveError is a failure to receive alerts, as opposed to writing them.
+type receiveError struct{ err error }
+
+func (e receiveError) Error() string { return e.err.Error() }
+
+// writeCapture writes the pcap header, the NET_DM family record and then
+// one record per alert message until ctx is done, when it returns nil.
+// Each record reaches out in one Write, so a signal never cuts one.
+func (a *app) writeCapture(ctx context.Context, k kernel, mon monitor, out io.Writer, snapLen uint32) error {
+	w, err := nlpcap.NewWriter(out, nlpcap.Options{SnapLen: snapLen, Now: a.now})
+	if err != nil {
+		return err
+	}
+	if err := w.WriteDatagram(a.familyRecord(ctx, k)); err != nil {
+		return err
+	}
+	for {
+		evs, err := mon.Receive(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return receiveError{err}
+		}
+		for _, ev := range evs {
+			// Every message the monitor passes on, decodable or not, as
+			// dwdump writes whatever it receives.
+			if ev.Raw == nil {
+				continue
+			}
+			if err := w.WriteDatagram(ev.Raw); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // familyRecord returns the kernel's description of NET_DM, so that
