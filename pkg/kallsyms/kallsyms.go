@@ -40,8 +40,9 @@ type Symbol struct {
 	Offset uint64 // pc - Addr
 }
 
-// String formats s as the kernel's %pS does: "name+0xoff", followed by
-// " [module]" for module symbols. The name is demangled (DisplayName).
+// String formats s like the kernel's %pS without the symbol size:
+// "name+0xoff", followed by " [module]" for module symbols. The name is
+// demangled (DisplayName).
 func (s Symbol) String() string {
 	if s.Module == "" {
 		return fmt.Sprintf("%s+%#x", s.DisplayName(), s.Offset)
@@ -85,7 +86,7 @@ func Load() (*Table, error) {
 //
 // A file that does not exist gives an error matching os.ErrNotExist, an
 // unreadable one an error matching os.ErrPermission. See Parse for the
-// other errors.
+// other errors; every error names path.
 func LoadFile(path string) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
