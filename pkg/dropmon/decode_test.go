@@ -428,3 +428,20 @@ func TestInterner(t *testing.T) {
 		t.Errorf("interning a known string allocates %v times, want 0", n)
 	}
 }
+
+func TestStrings(t *testing.T) {
+	got := []string{
+		ModeSummary.String(), ModePacket.String(), AlertMode(7).String(),
+		OriginSoftware.String(), OriginHardware.String(), Origin(9).String(),
+		Source(0).String(), SourceSoftware.String(), SourceHardware.String(), (SourceSoftware | SourceHardware).String(),
+	}
+	// The first six are the words the C tool prints (dwdump -q, "origin:").
+	want := []string{
+		"summary", "packet", "invalid alert mode",
+		"software", "hardware", "unknown",
+		"default", "software", "hardware", "software+hardware",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("String mismatch (-want +got):\n%s", diff)
+	}
+}

@@ -57,6 +57,20 @@ const (
 	SourceHardware
 )
 
+// String returns "software", "hardware", "software+hardware", or "default"
+// for the zero Source.
+func (s Source) String() string {
+	switch s & (SourceSoftware | SourceHardware) {
+	case SourceSoftware:
+		return "software"
+	case SourceHardware:
+		return "hardware"
+	case SourceSoftware | SourceHardware:
+		return "software+hardware"
+	}
+	return "default"
+}
+
 // Config is the kernel's drop monitor configuration (NET_DM_CMD_CONFIG_NEW).
 // It is global to the kernel and persists until reboot or module reload.
 type Config struct {
