@@ -412,3 +412,19 @@ func TestLossesReported(t *testing.T) {
 		t.Errorf("stderr (-want +got):\n%s", diff)
 	}
 }
+
+// TestOwnMonitoringLeftOn: after its STOP failed, dropwatch's next START is
+// refused (EAGAIN) because of its own monitoring, and it says so.
+func TestOwnMonitoringLeftOn(t *testing.T) {
+	h := newHarness("start\nstart\n")
+	h.be.failNext("stop", &dropmon.Error{Op: "stop", Errno: syscall.EPERM})
+	h.be.failNext("start", nil)
+	h.be.failNext("start", &dropmon.Error{Op: "start", Errno: syscall.EAGAIN})
+	h.start()
+	stopAtOnce(t, h)
+	checkCode(t, h.wait(t), 0)
+	checkCalls(t, h, "listen", "start -", "stop -", "close-monitor", "listen", "start -", "close-monitor", "stop -")
+	if want := "dropwatch: the kernel still monitors for this dropwatch, whose STOP failed: type stop.\n"; !strings.Contains(h.stderr.String(), want) {
+		t.Errorf("stderr = %q, want it to contain %q", h.stderr, want)
+	}
+}
