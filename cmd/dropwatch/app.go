@@ -19,7 +19,7 @@ type app struct {
 	stdout, stderr io.Writer
 	terminal       bool // stdin is a terminal: read commands with readline
 	sigs           <-chan os.Signal
-	openBackend    func(name string) (backend, error)
+	backends       backends
 	loadSymbols    func(path string) (resolver, error)
 	clock          clock
 	loc            *time.Location
@@ -50,23 +50,20 @@ func (a *app) main(args []string) int {
 	}
 
 	// As in the C tool, the kernel side comes first, then the lookup.
-	be, err := a.openBackend(opts.backend)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		fmt.Fprintln(a.stdout, msgNoFamily)
-		fmt.Fprintln(a.stdout, msgSocketCleanup)
-		fmt.Fprint(a.stderr, noFamilyHelp)
-		return 1
-	case err != nil:
-		fmt.Fprintf(a.stderr, "dropwatch: %v\n", err)
-		return 1
+	be, kind, code := selectBackend(a.backends, opts.backend, opts.stack, a.stdout, a.stderr)
+	if be == nil {
+		return code
 	}
 	defer be.Close()
+	if opts.stack && kind != backendTracepoint {
+		fmt.Fprintln(a.stderr, noteStackNeedsTracepoint)
+	}
 
 	out := &output{w: a.stdout}
 	s := &session{
 		be: be, cmds: commands, out: out, stderr: a.stderr, sigs: a.sigs, clock: a.clock,
 		loc: a.loc, timing: a.timing, force: opts.force, terminal: a.terminal,
+		tracepoint: kind == backendTracepoint, stacks: opts.stack && kind == backendTracepoint,
 	}
 	s.res = a.lookup(s, opts)
 	// A panic must not leave the kernel monitoring for nobody.

@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 )
 
-// backend is the kernel side of dropwatch: NET_DM through pkg/dropmon today,
-// and later the skb:kfree_skb tracepoint for kernels without NET_DM. Tests
-// replace it with a fake.
+// backend is the kernel side of dropwatch: NET_DM through pkg/dropmon, or
+// the skb:kfree_skb tracepoint for kernels without NET_DM. Tests replace it
+// with a fake.
 type backend interface {
 	Start(ctx context.Context, src dropmon.Source) error
 	Stop(ctx context.Context, src dropmon.Source) error
@@ -29,6 +33,13 @@ type eventSource interface {
 	Close() error
 }
 
+// stackSource is an eventSource that knows the kernel call chain of each
+// packet alert of its last Receive (the tracepoint with --stack): one
+// entry per event, nil where there is none.
+type stackSource interface {
+	lastStacks() [][]uint64
+}
+
 // Backend names accepted by --backend.
 const (
 	backendAuto       = "auto"
@@ -38,18 +49,76 @@ const (
 
 var backendNames = []string{backendAuto, backendNetDM, backendTracepoint}
 
-// openBackend opens the backend --backend names. "auto" is NET_DM: a
-// kernel without it gets the C tool's "Unable to find NET_DM family" and a
-// hint to try the tracepoint, not a silent change of data source.
-func openBackend(name string) (backend, error) {
+// backends opens the two backends; tests replace them.
+type backends struct {
+	// netdm resolves the NET_DM family; its error matches os.ErrNotExist
+	// when the family is missing.
+	netdm func() (backend, error)
+	// tracepoint opens skb:kfree_skb once to check that it can be used.
+	tracepoint func(stacks bool) (backend, error)
+	// diagnose explains a missing NET_DM family.
+	diagnose func() dropmon.Diagnosis
+}
+
+var realBackends = backends{
+	netdm: func() (backend, error) {
+		c, err := dropmon.New()
+		if err != nil {
+			return nil, err
+		}
+		return netdm{c}, nil
+	},
+	tracepoint: func(stacks bool) (backend, error) {
+		tp := newTracepoint(stacks)
+		if err := tp.probe(); err != nil {
+			return nil, err
+		}
+		return tp, nil
+	},
+	diagnose: dropmon.Diagnose,
+}
+
+// selectBackend opens the backend --backend names and returns it with its
+// name, or prints why none can run and returns the exit status.
+//
+// auto is NET_DM when the family exists, as the C tool, else the
+// tracepoint, with one line on stderr saying so. netdm keeps the C tool's
+// failure: its two lines on stdout and exit 1, which scripts test for.
+func selectBackend(b backends, name string, stacks bool, stdout, stderr io.Writer) (backend, string, int) {
 	if name == backendTracepoint {
-		return newTracepoint(), nil
+		be, err := b.tracepoint(stacks)
+		if err != nil {
+			fmt.Fprintln(stderr, tracepointUnusable(err))
+			return nil, "", 1
+		}
+		return be, backendTracepoint, 0
 	}
-	c, err := dropmon.New()
-	if err != nil {
-		return nil, err
+	be, err := b.netdm()
+	switch {
+	case err == nil:
+		return be, backendNetDM, 0
+	case !errors.Is(err, os.ErrNotExist):
+		fmt.Fprintf(stderr, "dropwatch: %v\n", err)
+		return nil, "", 1
 	}
-	return netdm{c}, nil
+	d := b.diagnose()
+	if name == backendAuto {
+		be, tpErr := b.tracepoint(stacks)
+		if tpErr == nil {
+			fmt.Fprintf(stderr, "dropwatch: no NET_DM family (%s); using the skb:kfree_skb tracepoint\n", shortCause(d))
+			return be, backendTracepoint, 0
+		}
+		err = tpErr
+	}
+	fmt.Fprintln(stdout, msgNoFamily)
+	fmt.Fprintln(stdout, msgSocketCleanup)
+	fmt.Fprint(stderr, noFamilyHelp(d))
+	if name == backendAuto {
+		fmt.Fprintln(stderr, tracepointUnusable(err))
+	} else {
+		fmt.Fprint(stderr, tryTracepoint)
+	}
+	return nil, "", 1
 }
 
 // netdm adapts a dropmon.Client to backend.

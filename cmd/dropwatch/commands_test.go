@@ -65,7 +65,7 @@ func TestCommands(t *testing.T) {
 			line:   "set alertmode packet",
 			fail:   map[string]error{"config": eperm("config")},
 			stdout: "Setting alert mode\nFailed config request, error: Operation not permitted\n",
-			stderr: "dropwatch: starting, stopping and configuring the drop monitor needs CAP_NET_ADMIN: run dropwatch as root.\n",
+			stderr: "dropwatch: configuring the drop monitor (NET_DM_CMD_CONFIG) needs CAP_NET_ADMIN: run dropwatch as root.\n",
 			calls:  []string{"config mode=packet"},
 		},
 
@@ -112,7 +112,7 @@ func TestCommands(t *testing.T) {
 			line:   "stop",
 			fail:   map[string]error{"stop": eperm("stop")},
 			stdout: "Deactivation requested, turning off monitoring\nStop request failed, error: Operation not permitted\n",
-			stderr: "dropwatch: starting, stopping and configuring the drop monitor needs CAP_NET_ADMIN: run dropwatch as root.\n",
+			stderr: "dropwatch: stopping the drop monitor (NET_DM_CMD_STOP) needs CAP_NET_ADMIN: run dropwatch as root.\n",
 			calls:  []string{"stop -"},
 		},
 		{
@@ -134,14 +134,14 @@ func TestCommands(t *testing.T) {
 			line:   "start",
 			fail:   map[string]error{"start": eperm("start")},
 			stdout: "Enabling monitoring...\nFailed activation request, error: Operation not permitted\n",
-			stderr: "dropwatch: starting, stopping and configuring the drop monitor needs CAP_NET_ADMIN: run dropwatch as root.\n",
+			stderr: "dropwatch: starting the drop monitor (NET_DM_CMD_START) needs CAP_NET_ADMIN: run dropwatch as root.\n",
 			calls:  []string{"listen", "start -", "close-monitor"},
 		},
 		{
 			line:   "start",
 			fail:   map[string]error{"listen": &dropmon.Error{Op: "join group", Errno: syscall.EPERM}},
 			stdout: "Enabling monitoring...\nFailed activation request, error: Operation not permitted\n",
-			stderr: "dropwatch: receiving drop alerts needs CAP_SYS_ADMIN on Linux 6.7 and later: run dropwatch as root.\n",
+			stderr: "dropwatch: joining NET_DM's events multicast group needs CAP_SYS_ADMIN on Linux 6.7 and later: run dropwatch as root.\n",
 			calls:  []string{"listen"},
 		},
 		{
@@ -216,8 +216,8 @@ func TestSources(t *testing.T) {
 func TestStartup(t *testing.T) {
 	t.Run("no NET_DM family", func(t *testing.T) {
 		h := newHarness("")
-		h.app.openBackend = func(string) (backend, error) { return nil, dropmon.ErrFamilyNotFound }
-		checkCode(t, h.run(t, "-l", "kas"), 1)
+		h.app.backends.netdm = func() (backend, error) { return nil, dropmon.ErrFamilyNotFound }
+		checkCode(t, h.run(t, "-l", "kas", "--backend", "netdm"), 1)
 		// Reference §1.1: both lines on stdout, exit 1.
 		checkOutput(t, h, "Unable to find NET_DM family, dropwatch can't work\nCleaning up on socket creation error\n")
 		for _, s := range []string{"modprobe drop_monitor", "CONFIG_NET_DROP_MONITOR", "/proc/self/ns/net", "/proc/1/ns/net"} {
@@ -228,7 +228,7 @@ func TestStartup(t *testing.T) {
 	})
 	t.Run("other backend error", func(t *testing.T) {
 		h := newHarness("")
-		h.app.openBackend = func(string) (backend, error) { return nil, errors.New("socket: too many open files") }
+		h.app.backends.netdm = func() (backend, error) { return nil, errors.New("socket: too many open files") }
 		checkCode(t, h.run(t), 1)
 		checkOutput(t, h, "")
 		if want := "dropwatch: socket: too many open files\n"; h.stderr.String() != want {

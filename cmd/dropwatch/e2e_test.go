@@ -47,9 +47,9 @@ func TestBinary(t *testing.T) {
 		{name: "bad flag", args: []string{"--frob"}, stderr: "dropwatch: unrecognized option '--frob'", code: 2},
 		{name: "missing argument", args: []string{"-l"}, stderr: "dropwatch: option requires an argument -- 'l'", code: 2},
 		{
-			name: "no NET_DM family", args: []string{"-l", "kas"}, stdin: "start\n",
+			name: "no NET_DM family", args: []string{"-l", "kas", "--backend", "netdm"}, stdin: "start\n",
 			stdout: "Unable to find NET_DM family, dropwatch can't work\nCleaning up on socket creation error\n",
-			stderr: "modprobe drop_monitor", code: 1,
+			stderr: "dropwatch: the kernel has no NET_DM (drop monitor) generic netlink family here: ", code: 1,
 		},
 	}
 	for _, tt := range tests {

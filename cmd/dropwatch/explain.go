@@ -6,22 +6,79 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 )
 
+const noteStackNeedsTracepoint = "dropwatch: --stack needs the tracepoint backend (NET_DM alerts carry no call chain): use --backend tracepoint --stack; no stacks will be printed"
+
+// fmtTracepointLost is "stats" on the tracepoint backend: the samples the
+// perf ring buffers could not hold during the last monitoring.
+const fmtTracepointLost = "Tracepoint statistics:\nLost samples: %d\n"
+
 const noteNeitherSource = "note: with neither sw nor hw set to true, START carries no flag and the kernel monitors software drops"
 
-// noFamilyHelp follows the C tool's "Unable to find NET_DM family" line.
-const noFamilyHelp = `dropwatch: the kernel has no NET_DM (drop monitor) generic netlink family here. Likely causes:
+// noFamilyCause names the cause dropmon.Diagnose found for a missing NET_DM
+// family, in the order a user should check them, or "" if it found none.
+func noFamilyCause(d dropmon.Diagnosis) string {
+	switch {
+	case d.OtherNetNS:
+		// The family is not netnsok (drop_monitor.c): it exists only in
+		// the initial network namespace.
+		return "dropwatch runs outside the initial network namespace (a container), and NET_DM exists only there"
+	case d.Config == dropmon.NotBuilt:
+		return "kernel built without CONFIG_NET_DROP_MONITOR, " + d.ConfigSource
+	case d.ModuleFile != "" && !d.ModuleLoaded:
+		// Resolving the family by name normally loads the module
+		// (MODULE_ALIAS_GENL_FAMILY); it did not here.
+		return "the drop_monitor module " + d.ModuleFile + " is not loaded: run \"modprobe drop_monitor\""
+	case d.Config == dropmon.Module && d.ModuleFile == "" && !d.ModuleLoaded:
+		return fmt.Sprintf("kernel built with CONFIG_NET_DROP_MONITOR=m (%s) but no drop_monitor module is installed for %s", d.ConfigSource, d.KernelRelease)
+	}
+	return ""
+}
+
+// shortCause is noFamilyCause for the one line that says auto fell back
+// to the tracepoint.
+func shortCause(d dropmon.Diagnosis) string {
+	if c := noFamilyCause(d); c != "" {
+		return c
+	}
+	return "cause unknown: --backend netdm lists the possible ones"
+}
+
+// tryTracepoint ends noFamilyHelp when the tracepoint was not tried.
+const tryTracepoint = "dropwatch --backend tracepoint reads drops from the skb:kfree_skb tracepoint instead.\n"
+
+// noFamilyHelp follows the C tool's "Unable to find NET_DM family" lines:
+// the cause found, or every possible one.
+func noFamilyHelp(d dropmon.Diagnosis) string {
+	if c := noFamilyCause(d); c != "" {
+		return "dropwatch: the kernel has no NET_DM (drop monitor) generic netlink family here: " + c + ".\n"
+	}
+	return `dropwatch: the kernel has no NET_DM (drop monitor) generic netlink family here. Likely causes:
   - the drop_monitor module is not loaded: run "modprobe drop_monitor";
   - the kernel was built without CONFIG_NET_DROP_MONITOR;
   - dropwatch runs outside the initial network namespace (a container): NET_DM exists only there;
     compare "readlink /proc/self/ns/net" with "readlink /proc/1/ns/net".
-dropwatch --backend tracepoint reads drops from the skb:kfree_skb tracepoint instead.
 `
+}
+
+// tracepointUnusable says why the skb:kfree_skb tracepoint cannot be read;
+// skbtrace's error already carries its hint.
+func tracepointUnusable(err error) string {
+	return fmt.Sprintf("dropwatch: cannot read the skb:kfree_skb tracepoint: %v", err)
+}
+
+// permOps names the requests that need CAP_NET_ADMIN.
+var permOps = map[string]string{
+	"start":  "starting the drop monitor (NET_DM_CMD_START)",
+	"stop":   "stopping the drop monitor (NET_DM_CMD_STOP)",
+	"config": "configuring the drop monitor (NET_DM_CMD_CONFIG)",
+}
 
 // explain returns the hint that follows a failed request, or "". op is
 // "start", "stop", "config", "get" (show and stats) or "listen".
@@ -37,9 +94,12 @@ func explain(op string, err error, hw bool) string {
 	case errors.Is(err, dropmon.ErrBusy):
 		return "dropwatch: the kernel refuses configuration changes while it monitors drops (perhaps for another tool): type stop first."
 	case errors.Is(err, os.ErrPermission) && op == "listen":
-		return "dropwatch: receiving drop alerts needs CAP_SYS_ADMIN on Linux 6.7 and later: run dropwatch as root."
-	case errors.Is(err, os.ErrPermission):
-		return "dropwatch: starting, stopping and configuring the drop monitor needs CAP_NET_ADMIN: run dropwatch as root."
+		// net/core/drop_monitor.c marks its multicast group
+		// GENL_MCAST_CAP_SYS_ADMIN since 6.7 (and stable backports).
+		return "dropwatch: joining NET_DM's events multicast group needs CAP_SYS_ADMIN on Linux 6.7 and later: run dropwatch as root."
+	case errors.Is(err, os.ErrPermission) && permOps[op] != "":
+		// START, STOP and CONFIG are GENL_ADMIN_PERM operations.
+		return "dropwatch: " + permOps[op] + " needs CAP_NET_ADMIN: run dropwatch as root."
 	case errors.Is(err, errors.ErrUnsupported) && op == "start" && hw:
 		return "dropwatch: this kernel cannot monitor hardware drops (it needs Linux 5.4 or later with devlink, CONFIG_NET_DEVLINK)."
 	case errors.Is(err, errors.ErrUnsupported) && (op == "config" || op == "get"):

@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -272,11 +273,15 @@ func newHarness(stdin string) *harness {
 		done:   make(chan int, 1),
 	}
 	h.app = &app{
-		stdin:       strings.NewReader(stdin),
-		stdout:      h.stdout,
-		stderr:      h.stderr,
-		sigs:        h.sigs,
-		openBackend: func(string) (backend, error) { return h.be, nil },
+		stdin:  strings.NewReader(stdin),
+		stdout: h.stdout,
+		stderr: h.stderr,
+		sigs:   h.sigs,
+		backends: backends{
+			netdm:      func() (backend, error) { return h.be, nil },
+			tracepoint: func(bool) (backend, error) { return nil, errors.New("no tracepoint in tests") },
+			diagnose:   func() dropmon.Diagnosis { return dropmon.Diagnosis{} },
+		},
 		loadSymbols: func(string) (resolver, error) { return testSymbols(), nil },
 		clock:       h.clock,
 		loc:         time.UTC,

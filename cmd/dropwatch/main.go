@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		stdin: stdin, stdout: stdout, stderr: stderr,
 		terminal:    isTerminal(stdin),
 		sigs:        sigs,
-		openBackend: openBackend,
+		backends:    realBackends,
 		loadSymbols: loadKallsyms,
 		clock:       realClock{},
 		loc:         time.Local,

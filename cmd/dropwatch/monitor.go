@@ -292,15 +292,22 @@ func (s *session) receive(ctx context.Context, src eventSource, out chan<- batch
 			}
 			return
 		}
-		if !send(s.render(evs)) {
+		var stacks [][]uint64
+		if ss, ok := src.(stackSource); ok && s.stacks {
+			stacks = ss.lastStacks()
+		}
+		if !send(s.render(evs, stacks)) {
 			return
 		}
 	}
 }
 
-func (s *session) render(evs []dropmon.Event) batch {
+// render renders the events of one datagram; stacks, when not nil, holds
+// the kernel call chain of each (--stack on the tracepoint), printed after
+// the fields of its packet block, before the empty line that ends it.
+func (s *session) render(evs []dropmon.Event, stacks [][]uint64) batch {
 	var b batch
-	for _, ev := range evs {
+	for i, ev := range evs {
 		switch {
 		case ev.Alert != nil:
 			b.msgs = append(b.msgs, rendered{units: summaryLines(ev.Alert, s.res), mode: dropmon.ModeSummary})
@@ -313,7 +320,11 @@ func (s *session) render(evs []dropmon.Event) batch {
 				withSymbol.Symbol = symbolText(s.res, p.PC)
 				p = &withSymbol
 			}
-			b.msgs = append(b.msgs, rendered{units: []string{packetBlock(p, s.loc)}, mode: dropmon.ModePacket})
+			block := packetBlock(p, s.loc)
+			if i < len(stacks) && len(stacks[i]) > 0 {
+				block = strings.TrimSuffix(block, "\n") + stackText(s.res, stacks[i]) + "\n"
+			}
+			b.msgs = append(b.msgs, rendered{units: []string{block}, mode: dropmon.ModePacket})
 		case ev.Err != nil:
 			b.notes = append(b.notes, fmt.Sprintf("dropwatch: ignoring a message: %v\n", ev.Err))
 		}

@@ -17,6 +17,7 @@ type options struct {
 	kallsyms string // --kallsyms: the file to read instead of /proc/kallsyms
 	backend  string
 	force    bool
+	stack    bool // --stack: print each packet alert's kernel call chain
 	// At most one of these is set: the action that ends the program at
 	// once, in the order the options were given, as GNU getopt makes the
 	// C tool act on "-l list" as soon as it is parsed.
@@ -51,11 +52,12 @@ var longOptions = []longOption{
 	{name: "kallsyms", hasArg: true, set: func(o *options, arg string) error { o.kallsyms = arg; return nil }},
 	{name: "backend", hasArg: true, set: setBackend},
 	{name: "force", set: func(o *options, _ string) error { o.force = true; return nil }},
+	{name: "stack", set: func(o *options, _ string) error { o.stack = true; return nil }},
 	{name: "help", short: 'h', set: func(o *options, _ string) error { o.help = true; return nil }},
 	{name: "version", set: func(o *options, _ string) error { o.version = true; return nil }},
 }
 
-const acceptedOptions = "-l|--lmethod kas|none|list, --kallsyms PATH, --backend auto|netdm|tracepoint, --force, -h|--help, --version"
+const acceptedOptions = "-l|--lmethod kas|none|list, --kallsyms PATH, --backend auto|netdm|tracepoint, --force, --stack, -h|--help, --version"
 
 const usageText = `Usage: dropwatch [-l|--lmethod <method | list>] [--kallsyms PATH] [--backend NAME] [--force]
        dropwatch -h|--help | --version
@@ -68,10 +70,13 @@ Options:
                           list  list the methods and exit
       --kallsyms PATH   read symbols from PATH instead of /proc/kallsyms
                         (selects -l kas unless -l is given)
-      --backend NAME    auto (the default) or netdm: the kernel's NET_DM;
-                        tracepoint: skb:kfree_skb (not available yet)
+      --backend NAME    auto (the default): NET_DM if the kernel has it, else
+                        the skb:kfree_skb tracepoint (said on stderr);
+                        netdm: NET_DM only; tracepoint: skb:kfree_skb only
       --force           send STOP before each START, ending monitoring left
                         on by another tool or by a dropwatch that crashed
+      --stack           in packet mode on the tracepoint backend, print each
+                        drop's kernel call chain after its fields
   -h, --help            print this help and exit
       --version         print the version and exit
 
@@ -98,7 +103,8 @@ func parseArgs(args []string) (options, error) {
 			if i+1 < len(args) {
 				return o, usageError{fmt.Sprintf("unexpected argument '%s'", args[i+1])}
 			}
-			return finish(o, lookupGiven), nil
+			o = finish(o, lookupGiven)
+			return o, o.check()
 		case strings.HasPrefix(a, "--"):
 			opt, arg, i, err = parseLong(args, i)
 		case strings.HasPrefix(a, "-") && a != "-":
@@ -119,7 +125,16 @@ func parseArgs(args []string) (options, error) {
 			return o, nil
 		}
 	}
-	return finish(o, lookupGiven), nil
+	o = finish(o, lookupGiven)
+	return o, o.check()
+}
+
+// check refuses combinations of options that cannot work.
+func (o options) check() error {
+	if o.stack && o.backend == backendNetDM {
+		return usageErrorf("--stack needs the tracepoint backend: NET_DM alerts carry no call chain")
+	}
+	return nil
 }
 
 // finish applies the defaults that depend on several options.

@@ -84,6 +84,9 @@ type session struct {
 	cmds   []command // the command table (a field, to break an initialization cycle)
 	// terminal: commands come from a terminal, through readline.
 	terminal bool
+	// tracepoint: the backend is skb:kfree_skb, not NET_DM; stacks: it
+	// reports each packet alert's call chain (--stack).
+	tracepoint, stacks bool
 
 	alertLimit uint64
 	sw, hw     bool
@@ -199,11 +202,28 @@ func (s *session) setAlertMode(args []string) error {
 	return nil
 }
 
+// notOnTracepoint refuses a setting that means nothing to the skb:kfree_skb
+// tracepoint, which the REPL reports on one line before carrying on.
+func (s *session) notOnTracepoint(setting, why string) error {
+	if s.tracepoint {
+		return fmt.Errorf("set %s does not apply to the skb:kfree_skb tracepoint backend: %s", setting, why)
+	}
+	return nil
+}
+
+const whyNoPacket = "its packet alerts carry no packet data"
+
 func (s *session) setTrunc(args []string) error {
+	if err := s.notOnTracepoint("trunc", whyNoPacket); err != nil {
+		return err
+	}
 	return s.setLength(args, "trunc <len>", fmtSettingTrunc, msgTruncSet, func(u *dropmon.ConfigUpdate, n uint32) { u.TruncLen = &n })
 }
 
 func (s *session) setQueue(args []string) error {
+	if err := s.notOnTracepoint("queue", "it has no kernel queue; lost samples are counted instead (stats)"); err != nil {
+		return err
+	}
 	return s.setLength(args, "queue <len>", fmtSettingQueue, msgQueueSet, func(u *dropmon.ConfigUpdate, n uint32) { u.QueueLen = &n })
 }
 
@@ -242,6 +262,9 @@ func (s *session) setSW(args []string) error {
 }
 
 func (s *session) setHW(args []string) error {
+	if err := s.notOnTracepoint("hw", "it reports software drops only"); err != nil {
+		return err
+	}
 	return s.setSource(args, "hw <true | false>", "hardware", &s.hw)
 }
 
@@ -282,6 +305,12 @@ func (s *session) show(args []string) error {
 		return nil
 	}
 	s.mode, s.modeKnown = c.Mode, true
+	if s.tracepoint {
+		// Truncation and queue length are NET_DM's: only the mode is
+		// the tracepoint backend's.
+		s.out.print(strings.SplitAfter(configText(c), "\n")[0])
+		return nil
+	}
 	s.out.print(configText(c))
 	return nil
 }
@@ -296,6 +325,14 @@ func (s *session) stats(args []string) error {
 	if err != nil {
 		s.warn(fmtGetStatsFailed, strerror(err))
 		s.hint("get", err)
+		return nil
+	}
+	if s.tracepoint {
+		var lost uint64
+		if st.Software != nil {
+			lost = st.Software.Dropped
+		}
+		s.printf(fmtTracepointLost, lost)
 		return nil
 	}
 	s.out.print(statsText(st))

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
 )
@@ -60,4 +61,21 @@ func symbolsUnusable(path string, err error) string {
 		return fmt.Sprintf("dropwatch: every address in %s is zero (kernel.kptr_restrict, or not running as root), so drop locations are printed as raw addresses; run as root or set sysctl kernel.kptr_restrict=0", path)
 	}
 	return fmt.Sprintf("dropwatch: cannot use %s (%v), so drop locations are printed as raw addresses", path, err)
+}
+
+// stackText renders a drop's kernel call chain (--stack), innermost frame
+// first, as perf script prints one: a tab, the address, then the symbol
+// with its offset, or [unknown] as perf says when kallsyms has none.
+func stackText(r resolver, stack []uint64) string {
+	var b strings.Builder
+	for _, pc := range stack {
+		name := "[unknown]"
+		if r != nil {
+			if sym, ok := r.Lookup(pc); ok {
+				name = sym.String()
+			}
+		}
+		fmt.Fprintf(&b, "\t%016x %s\n", pc, name)
+	}
+	return b.String()
 }

@@ -39,14 +39,26 @@ type dropReader interface {
 // summaryInterval is the kernel's dm_delay: one summary per second.
 const summaryInterval = time.Second
 
-func newTracepoint() *tracepoint {
+// newTracepoint returns the tracepoint backend; with stacks, each drop
+// carries its kernel call chain (PERF_SAMPLE_CALLCHAIN).
+func newTracepoint(stacks bool) *tracepoint {
 	return &tracepoint{
 		open: func() (dropReader, error) {
-			return skbtrace.Open(skbtrace.Options{Clock: skbtrace.ClockRealtime})
+			return skbtrace.Open(skbtrace.Options{Clock: skbtrace.ClockRealtime, Stacks: stacks})
 		},
 		interval: summaryInterval,
 		config:   dropmon.Config{Mode: dropmon.ModeSummary, QueueLen: 1000},
 	}
+}
+
+// probe opens the tracepoint once and closes it, so that dropwatch knows
+// at startup whether it can be used (tracefs, perf events, privileges).
+func (t *tracepoint) probe() error {
+	r, err := t.open()
+	if err != nil {
+		return err
+	}
+	return r.Close()
 }
 
 var errHardwareDrops = fmt.Errorf("the skb:kfree_skb tracepoint reports software drops only: %w", errors.ErrUnsupported)
@@ -112,6 +124,8 @@ type tracepointSource struct {
 	agg  skbtrace.Aggregator
 	// due is when the pending summary batch is sent; zero if none is.
 	due time.Time
+	// stacks are the call chains of the last packet events.
+	stacks [][]uint64
 }
 
 func (s *tracepointSource) Receive(ctx context.Context) ([]dropmon.Event, error) {
@@ -120,11 +134,16 @@ func (s *tracepointSource) Receive(ctx context.Context) ([]dropmon.Event, error)
 		if err != nil {
 			return nil, err
 		}
+		s.stacks = s.stacks[:0]
+		for _, d := range drops {
+			s.stacks = append(s.stacks, d.Stack)
+		}
 		return packetEvents(drops), nil
 	}
 	for {
 		if !s.due.IsZero() && !time.Now().Before(s.due) {
 			s.due = time.Time{}
+			s.stacks = nil
 			return []dropmon.Event{{Alert: summaryAlert(s.agg.Flush())}}, nil
 		}
 		rctx, cancel := ctx, context.CancelFunc(func() {})
@@ -169,6 +188,8 @@ func packetEvents(drops []skbtrace.Drop) []dropmon.Event {
 	}
 	return evs
 }
+
+func (s *tracepointSource) lastStacks() [][]uint64 { return s.stacks }
 
 func (s *tracepointSource) Stats() dropmon.MonitorStats {
 	st := s.r.Stats()

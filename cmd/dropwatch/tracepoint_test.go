@@ -38,7 +38,7 @@ func (f *fakeTracer) Close() error {
 
 func newFakeTracepoint(interval time.Duration) (*tracepoint, *fakeTracer) {
 	ft := &fakeTracer{feed: make(chan []skbtrace.Drop, 10)}
-	tp := newTracepoint()
+	tp := newTracepoint(false)
 	tp.open = func() (dropReader, error) { return ft, nil }
 	tp.interval = interval
 	return tp, ft
@@ -107,7 +107,7 @@ func TestTracepointPacket(t *testing.T) {
 	var s session
 	s.res = testSymbols()
 	s.loc = time.UTC
-	b := s.render(evs)
+	b := s.render(evs, nil)
 	want := "drop at: __udp4_lib_rcv+0x9a2 (0xffffffff878bcae2)\n" +
 		"origin: software\n" +
 		"timestamp: Wed Nov 25 12:38:38 2026 730595860 nsec\n" +
@@ -117,7 +117,7 @@ func TestTracepointPacket(t *testing.T) {
 		t.Errorf("rendered (-want +got):\n%s", diff)
 	}
 	s.res = nil
-	if got := s.render(evs).msgs[0].units[0]; !strings.HasPrefix(got, "drop at: 0xffffffff878bcae2 (0xffffffff878bcae2)\n") {
+	if got := s.render(evs, nil).msgs[0].units[0]; !strings.HasPrefix(got, "drop at: 0xffffffff878bcae2 (0xffffffff878bcae2)\n") {
 		t.Errorf("without symbols:\n%s", got)
 	}
 }

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
+)
+
+var notBuilt = dropmon.Diagnosis{KernelRelease: "6.18.0", Config: dropmon.NotBuilt, ConfigSource: "/proc/config.gz"}
+
+// TestSelectBackend: --backend auto falls back to the tracepoint with one
+// line on stderr; netdm keeps the C tool's failure (reference §1.1).
+func TestSelectBackend(t *testing.T) {
+	netdmFake, tpFake := newFakeBackend(), newFakeBackend()
+	tpErr := &skbtrace.Error{Op: "perf_event_open", Hint: "perf events need root or CAP_PERFMON", Err: errors.New("operation not permitted")}
+	noFamily := func() (backend, error) { return nil, dropmon.ErrFamilyNotFound }
+	okNetDM := func() (backend, error) { return netdmFake, nil }
+	okTP := func(bool) (backend, error) { return tpFake, nil }
+	badTP := func(bool) (backend, error) { return nil, tpErr }
+	const cFailure = "Unable to find NET_DM family, dropwatch can't work\nCleaning up on socket creation error\n"
+	const notBuiltHelp = "dropwatch: the kernel has no NET_DM (drop monitor) generic netlink family here: kernel built without CONFIG_NET_DROP_MONITOR, /proc/config.gz.\n"
+	const tryTP = "dropwatch --backend tracepoint reads drops from the skb:kfree_skb tracepoint instead.\n"
+	const tpFailure = "dropwatch: cannot read the skb:kfree_skb tracepoint: skbtrace: perf_event_open: operation not permitted (perf events need root or CAP_PERFMON)\n"
+	tests := []struct {
+		name           string
+		backend        string
+		netdm          func() (backend, error)
+		tracepoint     func(bool) (backend, error)
+		want           backend
+		kind           string
+		code           int
+		stdout, stderr string
+	}{
+		{name: "auto with NET_DM: silent", backend: backendAuto, netdm: okNetDM, tracepoint: okTP, want: netdmFake, kind: backendNetDM},
+		{
+			name: "auto without NET_DM: the tracepoint, said once", backend: backendAuto, netdm: noFamily, tracepoint: okTP, want: tpFake, kind: backendTracepoint,
+			stderr: "dropwatch: no NET_DM family (kernel built without CONFIG_NET_DROP_MONITOR, /proc/config.gz); using the skb:kfree_skb tracepoint\n",
+		},
+		{
+			name: "auto without either", backend: backendAuto, netdm: noFamily, tracepoint: badTP, code: 1,
+			stdout: cFailure, stderr: notBuiltHelp + tpFailure,
+		},
+		{name: "netdm without NET_DM: the C tool's failure", backend: backendNetDM, netdm: noFamily, tracepoint: okTP, code: 1, stdout: cFailure, stderr: notBuiltHelp + tryTP},
+		{name: "netdm", backend: backendNetDM, netdm: okNetDM, want: netdmFake, kind: backendNetDM},
+		{name: "tracepoint", backend: backendTracepoint, tracepoint: okTP, want: tpFake, kind: backendTracepoint},
+		{name: "tracepoint unusable", backend: backendTracepoint, tracepoint: badTP, code: 1, stderr: tpFailure},
+		{
+			name: "other NET_DM failure", backend: backendAuto, tracepoint: okTP, code: 1,
+			netdm:  func() (backend, error) { return nil, errors.New("socket: too many open files") },
+			stderr: "dropwatch: socket: too many open files\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			b := backends{netdm: tt.netdm, tracepoint: tt.tracepoint, diagnose: func() dropmon.Diagnosis { return notBuilt }}
+			be, kind, code := selectBackend(b, tt.backend, false, &stdout, &stderr)
+			if be != tt.want || kind != tt.kind || code != tt.code {
+				t.Errorf("got %v %q %d, want %v %q %d", be, kind, code, tt.want, tt.kind, tt.code)
+			}
+			if diff := cmp.Diff(tt.stdout, stdout.String()); diff != "" {
+				t.Errorf("stdout (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.stderr, stderr.String()); diff != "" {
+				t.Errorf("stderr (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestNoFamilyDiagnosis names the cause dropmon.Diagnose found.
+func TestNoFamilyDiagnosis(t *testing.T) {
+	const lead = "dropwatch: the kernel has no NET_DM (drop monitor) generic netlink family here: "
+	tests := []struct {
+		name  string
+		d     dropmon.Diagnosis
+		short string
+		help  string
+	}{
+		{
+			name:  "other netns",
+			d:     dropmon.Diagnosis{OtherNetNS: true, Config: dropmon.BuiltIn, ConfigSource: "/proc/config.gz"},
+			short: "dropwatch runs outside the initial network namespace (a container), and NET_DM exists only there",
+			help:  lead + "dropwatch runs outside the initial network namespace (a container), and NET_DM exists only there.\n",
+		},
+		{
+			name:  "not built, from /boot",
+			d:     dropmon.Diagnosis{KernelRelease: "6.1.0-9-amd64", Config: dropmon.NotBuilt, ConfigSource: "/boot/config-6.1.0-9-amd64"},
+			short: "kernel built without CONFIG_NET_DROP_MONITOR, /boot/config-6.1.0-9-amd64",
+			help:  lead + "kernel built without CONFIG_NET_DROP_MONITOR, /boot/config-6.1.0-9-amd64.\n",
+		},
+		{
+			name:  "module on disk, not loaded",
+			d:     dropmon.Diagnosis{Config: dropmon.Module, ConfigSource: "/boot/config-6.1", ModuleFile: "/lib/modules/6.1/kernel/net/core/drop_monitor.ko"},
+			short: `the drop_monitor module /lib/modules/6.1/kernel/net/core/drop_monitor.ko is not loaded: run "modprobe drop_monitor"`,
+			help:  lead + `the drop_monitor module /lib/modules/6.1/kernel/net/core/drop_monitor.ko is not loaded: run "modprobe drop_monitor".` + "\n",
+		},
+		{
+			name:  "module configured, not installed",
+			d:     dropmon.Diagnosis{KernelRelease: "6.1.0", Config: dropmon.Module, ConfigSource: "/boot/config-6.1.0"},
+			short: "kernel built with CONFIG_NET_DROP_MONITOR=m (/boot/config-6.1.0) but no drop_monitor module is installed for 6.1.0",
+			help:  lead + "kernel built with CONFIG_NET_DROP_MONITOR=m (/boot/config-6.1.0) but no drop_monitor module is installed for 6.1.0.\n",
+		},
+		{
+			name:  "unknown: every possibility",
+			d:     dropmon.Diagnosis{NetNSUnknown: true, Config: dropmon.AvailabilityUnknown},
+			short: "cause unknown: --backend netdm lists the possible ones",
+			help: "dropwatch: the kernel has no NET_DM (drop monitor) generic netlink family here. Likely causes:\n" +
+				"  - the drop_monitor module is not loaded: run \"modprobe drop_monitor\";\n" +
+				"  - the kernel was built without CONFIG_NET_DROP_MONITOR;\n" +
+				"  - dropwatch runs outside the initial network namespace (a container): NET_DM exists only there;\n" +
+				"    compare \"readlink /proc/self/ns/net\" with \"readlink /proc/1/ns/net\".\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.short, shortCause(tt.d)); diff != "" {
+				t.Errorf("short cause (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.help, noFamilyHelp(tt.d)); diff != "" {
+				t.Errorf("help (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestTracepointREPL: settings that mean nothing to the tracepoint say so
+// on one line and the REPL carries on; show and stats say what they can.
+func TestTracepointREPL(t *testing.T) {
+	h := newHarness("set trunc 100\nset queue 10\nset hw true\nshow\nstats\nset alertmode packet\nexit\n")
+	h.be.stats = dropmon.Stats{Software: &dropmon.OriginStats{Dropped: 3}}
+	h.app.backends.netdm = func() (backend, error) { return nil, dropmon.ErrFamilyNotFound }
+	h.app.backends.tracepoint = func(bool) (backend, error) { return h.be, nil }
+	h.app.backends.diagnose = func() dropmon.Diagnosis { return notBuilt }
+	checkCode(t, h.run(t), 0)
+	checkOutput(t, h, "Initializing null lookup method\n"+
+		"dropwatch> set trunc 100\n"+
+		"dropwatch> set queue 10\n"+
+		"dropwatch> set hw true\n"+
+		"dropwatch> show\n"+
+		"Getting existing configuration\n"+
+		"Alert mode: Summary\n"+
+		"dropwatch> stats\n"+
+		"Getting statistics\n"+
+		"Tracepoint statistics:\nLost samples: 3\n"+
+		"dropwatch> set alertmode packet\n"+
+		"Setting alert mode\n"+
+		"Alert mode successfully set\n"+
+		"dropwatch> exit\n"+
+		"Shutting down ...\n")
+	want := "dropwatch: no NET_DM family (kernel built without CONFIG_NET_DROP_MONITOR, /proc/config.gz); using the skb:kfree_skb tracepoint\n" +
+		"set trunc does not apply to the skb:kfree_skb tracepoint backend: its packet alerts carry no packet data\n" +
+		"set queue does not apply to the skb:kfree_skb tracepoint backend: it has no kernel queue; lost samples are counted instead (stats)\n" +
+		"set hw does not apply to the skb:kfree_skb tracepoint backend: it reports software drops only\n"
+	if diff := cmp.Diff(want, h.stderr.String()); diff != "" {
+		t.Errorf("stderr (-want +got):\n%s", diff)
+	}
+	checkCalls(t, h, "config-get", "stats-get", "config mode=packet")
+}
+
+// TestStack: with --stack on the tracepoint, each packet block ends with
+// the drop's call chain, perf-style.
+func TestStack(t *testing.T) {
+	tp, ft := newFakeTracepoint(0)
+	mode := dropmon.ModePacket
+	tp.SetConfig(t.Context(), dropmon.ConfigUpdate{Mode: &mode})
+	h := newHarness("start\n")
+	h.app.backends.tracepoint = func(stacks bool) (backend, error) {
+		if !stacks {
+			t.Error("--stack did not ask the tracepoint for stacks")
+		}
+		return tp, nil
+	}
+	h.start("--backend", "tracepoint", "--stack", "-l", "kas")
+	ft.feed <- []skbtrace.Drop{{Location: 0xffffffff878bcae2, Protocol: 0x800, Stack: []uint64{0xffffffff878bcae2, 0x1234}}}
+	block := "drop at: __udp4_lib_rcv+0x9a2 (0xffffffff878bcae2)\n" +
+		"origin: software\n" +
+		"protocol: 0x800\n" +
+		"\tffffffff878bcae2 __udp4_lib_rcv+0x9a2\n" +
+		"\t0000000000001234 [unknown]\n" +
+		"\n"
+	h.stdout.waitFor(t, block)
+	h.interruptTwice()
+	checkCode(t, h.wait(t), 0)
+	if !strings.Contains(h.stdout.String(), msgIssueCtrlC+"\n"+block) {
+		t.Errorf("stdout:\n%s", h.stdout)
+	}
+}
+
+func TestStackNeedsTracepoint(t *testing.T) {
+	h := newHarness("exit\n")
+	checkCode(t, h.run(t, "--stack"), 0)
+	if want := noteStackNeedsTracepoint + "\n"; h.stderr.String() != want {
+		t.Errorf("stderr = %q, want %q", h.stderr, want)
+	}
+	_, err := parseArgs([]string{"--backend", "netdm", "--stack"})
+	if want := "dropwatch: --stack needs the tracepoint backend: NET_DM alerts carry no call chain (try 'dropwatch --help')"; err == nil || err.Error() != want {
+		t.Errorf("--backend netdm --stack: %v, want %s", err, want)
+	}
+}
