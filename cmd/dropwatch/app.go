@@ -62,7 +62,7 @@ func (a *app) main(args []string) int {
 	out := &output{w: a.stdout}
 	s := &session{
 		be: be, cmds: commands, out: out, stderr: a.stderr, sigs: a.sigs, clock: a.clock,
-		loc: a.loc, timing: a.timing, force: opts.force, terminal: a.terminal,
+		loc: a.loc, timing: a.timing, force: opts.force, passive: opts.passive, terminal: a.terminal,
 		tracepoint: kind == backendTracepoint, stacks: opts.stack && kind == backendTracepoint,
 	}
 	s.res = a.lookup(s, opts)

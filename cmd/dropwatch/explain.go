@@ -19,6 +19,14 @@ const noteStackNeedsTracepoint = "dropwatch: --stack needs the tracepoint backen
 // perf ring buffers could not hold during the last monitoring.
 const fmtTracepointLost = "Tracepoint statistics:\nLost samples: %d\n"
 
+// What start says under --passive, instead of the C tool's "Enabling
+// monitoring..." and "Kernel monitoring activated.", on stdout.
+const (
+	msgListening        = "Listening for drop alerts without starting monitoring (--passive)"
+	msgIssueCtrlCListen = "Issue Ctrl-C to stop listening"
+	msgStoppedListening = "Stopped listening; the kernel's monitoring is left as it was"
+)
+
 const noteNeitherSource = "note: with neither sw nor hw set to true, START carries no flag and the kernel monitors software drops"
 
 // noFamilyCause names the cause dropmon.Diagnose found for a missing NET_DM

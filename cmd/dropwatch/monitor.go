@@ -71,6 +71,9 @@ func (s *session) start(args []string) error {
 	if err := noArgs("start", args); err != nil {
 		return err
 	}
+	if s.passive {
+		return s.listenPassively()
+	}
 	s.say(msgEnabling)
 	// The socket joins the multicast group before START, so that no alert
 	// sent after the kernel's reply can be missed.
@@ -93,6 +96,21 @@ func (s *session) start(args []string) error {
 	s.started = true
 	s.say(msgActivated)
 	s.say(msgIssueCtrlC)
+	w := watcher{s: s, src: src}
+	return w.run()
+}
+
+// listenPassively is start under --passive: join the events group and
+// print what monitoring that another tool started sends, without START.
+func (s *session) listenPassively() error {
+	src, err := s.be.Listen()
+	if err != nil {
+		s.warn("dropwatch: cannot listen for drop alerts: %s\n", strerror(err))
+		s.hint("listen", err)
+		return nil
+	}
+	s.say(msgListening)
+	s.say(msgIssueCtrlCListen)
 	w := watcher{s: s, src: src}
 	return w.run()
 }
@@ -124,11 +142,17 @@ func (w *watcher) run() error {
 	}()
 
 	end := w.loop()
-	if end == endLimit {
+	switch {
+	case end == endLimit && s.passive:
+		s.say(msgLimitReached)
+	case end == endLimit:
 		s.say(msgLimitReached)
 		s.say(msgDeactivating)
 	}
-	if s.sendStop() {
+	if s.passive {
+		// Monitoring is another tool's: nothing to drain, nothing to stop.
+		s.say(msgStoppedListening)
+	} else if s.sendStop() {
 		if end == endSignal && !w.hurry {
 			w.flush()
 		}
@@ -165,7 +189,7 @@ func (w *watcher) loop() ending {
 			}
 		case sig := <-s.sigs:
 			w.noteSignal(sig)
-			if w.draining {
+			if w.draining || s.passive {
 				w.hurry = true
 				return endSignal
 			}

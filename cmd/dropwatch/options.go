@@ -18,6 +18,7 @@ type options struct {
 	backend  string
 	force    bool
 	stack    bool // --stack: print each packet alert's kernel call chain
+	passive  bool // --passive: listen only, never CONFIG, START or STOP
 	// At most one of these is set: the action that ends the program at
 	// once, in the order the options were given, as GNU getopt makes the
 	// C tool act on "-l list" as soon as it is parsed.
@@ -52,14 +53,16 @@ var longOptions = []longOption{
 	{name: "kallsyms", hasArg: true, set: func(o *options, arg string) error { o.kallsyms = arg; return nil }},
 	{name: "backend", hasArg: true, set: setBackend},
 	{name: "force", set: func(o *options, _ string) error { o.force = true; return nil }},
+	{name: "passive", set: func(o *options, _ string) error { o.passive = true; return nil }},
 	{name: "stack", set: func(o *options, _ string) error { o.stack = true; return nil }},
 	{name: "help", short: 'h', set: func(o *options, _ string) error { o.help = true; return nil }},
 	{name: "version", set: func(o *options, _ string) error { o.version = true; return nil }},
 }
 
-const acceptedOptions = "-l|--lmethod kas|none|list, --kallsyms PATH, --backend auto|netdm|tracepoint, --force, --stack, -h|--help, --version"
+const acceptedOptions = "-l|--lmethod kas|none|list, --kallsyms PATH, --backend auto|netdm|tracepoint, --force, --passive, --stack, -h|--help, --version"
 
 const usageText = `Usage: dropwatch [-l|--lmethod <method | list>] [--kallsyms PATH] [--backend NAME] [--force]
+                 [--passive] [--stack]
        dropwatch -h|--help | --version
 Report the packets the Linux kernel drops, through its drop monitor (NET_DM).
 
@@ -75,6 +78,9 @@ Options:
                         netdm: NET_DM only; tracepoint: skb:kfree_skb only
       --force           send STOP before each START, ending monitoring left
                         on by another tool or by a dropwatch that crashed
+      --passive         only listen to the alerts of monitoring another tool
+                        started: never configure, start or stop the kernel's
+                        drop monitor (the stop command still sends STOP)
       --stack           in packet mode on the tracepoint backend, print each
                         drop's kernel call chain after its fields
   -h, --help            print this help and exit
@@ -131,6 +137,9 @@ func parseArgs(args []string) (options, error) {
 
 // check refuses combinations of options that cannot work.
 func (o options) check() error {
+	if o.passive && o.force {
+		return usageErrorf("--passive never sends START, so --force, which sends STOP before START, cannot go with it")
+	}
 	if o.stack && o.backend == backendNetDM {
 		return usageErrorf("--stack needs the tracepoint backend: NET_DM alerts carry no call chain")
 	}

@@ -81,6 +81,9 @@ type session struct {
 	loc    *time.Location
 	timing timing
 	force  bool      // --force: send STOP before START
+	// passive (--passive): start only listens; no CONFIG, START or STOP
+	// unless the user types stop.
+	passive bool
 	cmds   []command // the command table (a field, to break an initialization cycle)
 	// terminal: commands come from a terminal, through readline.
 	terminal bool
@@ -181,7 +184,18 @@ func (s *session) setAlertLimit(args []string) error {
 	return nil
 }
 
+// notPassive refuses a setting that sends CONFIG under --passive.
+func (s *session) notPassive(setting string) error {
+	if s.passive {
+		return fmt.Errorf("set %s sends a CONFIG request, which --passive never does: the tool that started monitoring owns the configuration", setting)
+	}
+	return nil
+}
+
 func (s *session) setAlertMode(args []string) error {
+	if err := s.notPassive("alertmode"); err != nil {
+		return err
+	}
 	arg, err := oneArg("alertmode <mode>", args)
 	if err != nil {
 		return err
@@ -217,11 +231,17 @@ func (s *session) setTrunc(args []string) error {
 	if err := s.notOnTracepoint("trunc", whyNoPacket); err != nil {
 		return err
 	}
+	if err := s.notPassive("trunc"); err != nil {
+		return err
+	}
 	return s.setLength(args, "trunc <len>", fmtSettingTrunc, msgTruncSet, func(u *dropmon.ConfigUpdate, n uint32) { u.TruncLen = &n })
 }
 
 func (s *session) setQueue(args []string) error {
 	if err := s.notOnTracepoint("queue", "it has no kernel queue; lost samples are counted instead (stats)"); err != nil {
+		return err
+	}
+	if err := s.notPassive("queue"); err != nil {
 		return err
 	}
 	return s.setLength(args, "queue <len>", fmtSettingQueue, msgQueueSet, func(u *dropmon.ConfigUpdate, n uint32) { u.QueueLen = &n })
