@@ -6,14 +6,16 @@ import (
 )
 
 // Losses are what was not reported, each counted exactly where possible.
+// The json tags are the field names of the "losses" object of the final
+// JSON line.
 type Losses struct {
-	KernelTailDrops uint64 // packet alerts the kernel discarded (NET_DM STATS_GET "Tail dropped", sw+hw, during the session)
-	SocketOverruns  uint64 // ENOBUFS episodes on our socket
-	SocketDrops     uint64 // exact alerts lost on our socket (/proc/net/netlink Drops)
-	FullSummaries   uint64 // summary alerts that held the kernel's 64-location maximum
-	Malformed       uint64 // messages we could not decode
-	Filtered        uint64 // alerts the user's filters left out (not a loss, but reported alongside)
-	TracepointLost  uint64 // perf ring-buffer samples lost (tracepoint backend)
+	KernelTailDrops uint64 `json:"kernel_tail_drops"` // packet alerts the kernel discarded (NET_DM STATS_GET "Tail dropped", sw+hw, during the session)
+	SocketOverruns  uint64 `json:"socket_overruns"`   // ENOBUFS episodes on our socket
+	SocketDrops     uint64 `json:"socket_drops"`      // exact alerts lost on our socket (/proc/net/netlink Drops)
+	FullSummaries   uint64 `json:"full_summaries"`    // summary alerts that held the kernel's 64-location maximum
+	Malformed       uint64 `json:"malformed"`         // messages we could not decode
+	Filtered        uint64 `json:"filtered"`          // alerts the user's filters left out (not a loss, but reported alongside)
+	TracepointLost  uint64 `json:"tracepoint_lost"`   // perf ring-buffer samples lost (tracepoint backend)
 }
 
 // The columns of the text table. Counts, ranks and shares are right-aligned
@@ -38,10 +40,10 @@ const columnGap = "  "
 // counters that always names every counter, zeros included, so that "no
 // loss" is stated rather than implied. maxRows <= 0 writes all rows.
 //
-//	 #  DROPS   SHARE  LOCATION                        REASON          PROTO
-//	 1   1500   75.0%  __udp4_lib_rcv+0x9a2            NO_SOCKET       0x0800
-//	 2    400   20.0%  nft_do_chain+0x3c1 [nf_tables]  NETFILTER_DROP  0x86dd
-//	total: 2000 drops in 3 rows (top 2 shown)
+//	#  DROPS  SHARE  LOCATION                        REASON          PROTO
+//	1   1500  75.0%  __udp4_lib_rcv+0x9a2            NO_SOCKET       0x0800
+//	2    400  20.0%  nft_do_chain+0x3c1 [nf_tables]  NETFILTER_DROP  0x86dd
+//	total: 2000 drops in 4 rows (top 2 shown)
 //	losses: kernel tail drops 0, socket overruns 0 (0 alerts lost), full summaries 0, malformed 0, tracepoint samples lost 0; filtered out 0
 //
 // A share below 0.05% is written "<0.1%" rather than "0.0%", and one that
