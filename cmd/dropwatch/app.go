@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chzyer/readline"
+
+	"github.com/dropwatch-go/dropwatch/internal/report"
 )
 
 // app is dropwatch with everything it takes from the outside world, so that
@@ -65,6 +67,7 @@ func (a *app) main(args []string) int {
 		loc: a.loc, timing: a.timing, force: opts.force, passive: opts.passive, terminal: a.terminal,
 		tracepoint: kind == backendTracepoint, stacks: opts.stack && kind == backendTracepoint,
 	}
+	s.alerts, s.table = out, report.NewTable()
 	s.res = a.lookup(s, opts)
 	// A panic must not leave the kernel monitoring for nobody.
 	defer func() {

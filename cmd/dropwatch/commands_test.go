@@ -128,14 +128,14 @@ func TestCommands(t *testing.T) {
 			fail:   map[string]error{"start": &dropmon.Error{Op: "start", Errno: syscall.EAGAIN}},
 			stdout: "Enabling monitoring...\nFailed activation request, error: Resource temporarily unavailable\n",
 			stderr: "dropwatch: the kernel is already monitoring drops: another tool, or a dropwatch that ended without stopping it, started it. Type stop to end it, or run dropwatch --force.\n",
-			calls:  []string{"listen", "start -", "close-monitor"},
+			calls:  []string{"listen", "stats-get", "start -", "close-monitor"},
 		},
 		{
 			line:   "start",
 			fail:   map[string]error{"start": eperm("start")},
 			stdout: "Enabling monitoring...\nFailed activation request, error: Operation not permitted\n",
 			stderr: "dropwatch: starting the drop monitor (NET_DM_CMD_START) needs CAP_NET_ADMIN: run dropwatch as root.\n",
-			calls:  []string{"listen", "start -", "close-monitor"},
+			calls:  []string{"listen", "stats-get", "start -", "close-monitor"},
 		},
 		{
 			line:   "start",
@@ -149,7 +149,7 @@ func TestCommands(t *testing.T) {
 			fail:   map[string]error{"start": dropmon.ErrTimeout},
 			stdout: "Enabling monitoring...\nFailed activation request, error: Timed out waiting for the kernel's reply\n",
 			stderr: "dropwatch: the kernel did not answer; the request may or may not have taken effect.\n",
-			calls:  []string{"listen", "start -", "close-monitor"},
+			calls:  []string{"listen", "stats-get", "start -", "close-monitor"},
 		},
 	}
 	for _, tt := range tests {

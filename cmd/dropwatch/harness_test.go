@@ -76,8 +76,10 @@ type fakeBackend struct {
 	errs   map[string][]error
 	config dropmon.Config
 	stats  dropmon.Stats
-	losses dropmon.MonitorStats
-	drops  uint64
+	// statsSeq, when not empty, holds the replies of successive STATS_GETs.
+	statsSeq []dropmon.Stats
+	losses   dropmon.MonitorStats
+	drops    uint64
 	// feed carries the alerts of the open monitor.
 	feed   chan received
 	called chan string
@@ -193,7 +195,12 @@ func (f *fakeBackend) Stats(ctx context.Context) (*dropmon.Stats, error) {
 	if err := f.record("stats-get", "stats-get"); err != nil {
 		return nil, err
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	s := f.stats
+	if len(f.statsSeq) > 0 {
+		s, f.statsSeq = f.statsSeq[0], f.statsSeq[1:]
+	}
 	return &s, nil
 }
 

@@ -8,16 +8,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 )
-
-// rendered is one alert message as text. Each unit counts as one alert
-// toward the alert limit: a summary alert's line per drop point or hardware
-// trap, a packet alert's block.
-type rendered struct {
-	units []string
-	mode  dropmon.AlertMode
-}
 
 // batch is what the receiving goroutine hands the printer: the messages of
 // one datagram, or why receiving ended.
@@ -83,6 +76,7 @@ func (s *session) start(args []string) error {
 		s.hint("listen", err)
 		return nil
 	}
+	tail, tailKnown := s.tailDrops()
 	if s.force {
 		_ = s.request(func(ctx context.Context) error { return s.be.Stop(ctx, s.source()) })
 	}
@@ -96,7 +90,7 @@ func (s *session) start(args []string) error {
 	s.started = true
 	s.say(msgActivated)
 	s.say(msgIssueCtrlC)
-	w := watcher{s: s, src: src}
+	w := watcher{s: s, src: src, tailStart: tail, tailKnown: tailKnown}
 	return w.run()
 }
 
@@ -109,9 +103,10 @@ func (s *session) listenPassively() error {
 		s.hint("listen", err)
 		return nil
 	}
+	tail, tailKnown := s.tailDrops()
 	s.say(msgListening)
 	s.say(msgIssueCtrlCListen)
-	w := watcher{s: s, src: src}
+	w := watcher{s: s, src: src, tailStart: tail, tailKnown: tailKnown}
 	return w.run()
 }
 
@@ -121,6 +116,11 @@ type watcher struct {
 	src     eventSource
 	batches chan batch
 	count   uint64 // alerts printed since START: the limit counts per start
+	// filtered counts the alerts the filter left out.
+	filtered uint64
+	// tailStart is the kernel's tail drop count at START, if known.
+	tailStart uint64
+	tailKnown bool
 	// draining: a signal came; alerts are printed until the drain ends.
 	draining bool
 	// hurry: a second signal came: STOP at once, no more waiting.
@@ -131,6 +131,7 @@ type watcher struct {
 
 func (w *watcher) run() error {
 	s := w.s
+	s.table.Reset()
 	ctx, cancel := context.WithCancel(context.Background())
 	w.batches = make(chan batch, 64)
 	go s.receive(ctx, w.src, w.batches)
@@ -158,7 +159,10 @@ func (w *watcher) run() error {
 		}
 		s.say(msgGotStop)
 	}
-	w.reportLosses()
+	s.lastLosses = w.losses()
+	if !s.once {
+		fmt.Fprint(s.stderr, "dropwatch: "+lossLine(s.lastLosses))
+	}
 	switch {
 	case s.out.failed() != nil:
 		fmt.Fprintf(s.stderr, "dropwatch: writing output: %v\n", s.out.failed())
@@ -257,8 +261,16 @@ func (w *watcher) emit(b batch) ending {
 	limited := false
 	for _, m := range b.msgs {
 		s.mode, s.modeKnown = m.mode, true
+		w.filtered += m.filtered
+		if m.raw != nil && s.pcap != nil {
+			if err := s.pcap.WriteDatagram(m.raw); err != nil {
+				s.warn("dropwatch: writing %s: %v\n", s.pcapName, err)
+				return endOutput
+			}
+		}
 		for _, u := range m.units {
-			text.WriteString(u)
+			s.table.Add(u.loc, u.reason, u.proto, u.hasProto, u.count)
+			s.writeUnit(&text, &u)
 			w.count++
 			limited = limited || w.count == s.alertLimit
 		}
@@ -266,9 +278,9 @@ func (w *watcher) emit(b batch) ending {
 			break
 		}
 	}
-	s.out.print(text.String())
+	s.alerts.print(text.String())
 	switch {
-	case s.out.failed() != nil:
+	case s.alerts.failed() != nil || s.out.failed() != nil:
 		return endOutput
 	case limited:
 		return endLimit
@@ -276,18 +288,73 @@ func (w *watcher) emit(b batch) ending {
 	return running
 }
 
-// reportLosses says on stderr what the kernel could not deliver.
-func (w *watcher) reportLosses() {
+// writeUnit appends an alert to the text printed on the alert stream: its
+// C-format text, or its JSON line (--json), or nothing when a pcap owns
+// standard output (-w -).
+func (s *session) writeUnit(b *strings.Builder, u *unit) {
+	switch {
+	case s.json:
+		j := report.NewJSONWriter(b)
+		if u.packet != nil {
+			j.Packet(u.packet, u.loc, u.stack)
+		} else {
+			j.Summary(u.at, u.loc, u.count)
+		}
+	case !s.quietAlerts:
+		b.WriteString(u.text)
+	}
+}
+
+// losses counts what this monitoring session could not report: the
+// kernel's tail drops since START (a STATS_GET at each end, NET_DM only),
+// our socket's or the tracer's losses, and what the filter left out.
+func (w *watcher) losses() report.Losses {
+	s := w.s
 	st := w.src.Stats()
-	drops, err := w.src.SocketDrops()
-	if err == nil && drops > 0 {
-		w.s.warn("dropwatch: the receive buffer overflowed: the kernel discarded %d alert messages\n", drops)
-	} else if st.Overruns > 0 {
-		w.s.warn("dropwatch: the receive buffer overflowed %d times: the kernel discarded alerts\n", st.Overruns)
+	l := report.Losses{FullSummaries: st.FullSummaries, Malformed: st.Malformed, Filtered: w.filtered}
+	drops, _ := w.src.SocketDrops()
+	if s.tracepoint {
+		// The tracer's "socket drops" are the samples its ring buffers
+		// could not hold.
+		l.TracepointLost = drops
+		return l
 	}
-	if st.FullSummaries > 0 {
-		w.s.warn("dropwatch: %d summary alerts held the kernel's maximum of %d drop locations: locations beyond it were not reported\n", st.FullSummaries, dropmon.MaxSummaryPoints)
+	l.SocketOverruns, l.SocketDrops = st.Overruns, drops
+	if end, ok := s.tailDrops(); ok && w.tailKnown {
+		l.KernelTailDrops = end - min(end, w.tailStart)
 	}
+	return l
+}
+
+// tailDrops is the kernel's count of packet alerts it discarded because a
+// per-CPU queue was full, software and hardware (STATS_GET, Linux 5.4+).
+func (s *session) tailDrops() (uint64, bool) {
+	if s.tracepoint {
+		return 0, false
+	}
+	var st *dropmon.Stats
+	err := s.request(func(ctx context.Context) (err error) { st, err = s.be.Stats(ctx); return err })
+	if err != nil {
+		return 0, false
+	}
+	var n uint64
+	for _, o := range []*dropmon.OriginStats{st.Software, st.Hardware} {
+		if o != nil {
+			n += o.Dropped
+		}
+	}
+	return n, true
+}
+
+// lossLine is report.WriteTable's "losses:" line alone.
+func lossLine(l report.Losses) string {
+	var b strings.Builder
+	report.WriteTable(&b, nil, 0, l, 0)
+	text := b.String()
+	if i := strings.Index(text, "losses:"); i >= 0 {
+		return text[i:]
+	}
+	return text
 }
 
 // receive reads alerts and renders them for the printer until ctx is done
@@ -326,15 +393,17 @@ func (s *session) receive(ctx context.Context, src eventSource, out chan<- batch
 	}
 }
 
-// render renders the events of one datagram; stacks, when not nil, holds
-// the kernel call chain of each (--stack on the tracepoint), printed after
-// the fields of its packet block, before the empty line that ends it.
+// render renders the events of one datagram and applies the filter;
+// stacks, when not nil, holds the kernel call chain of each (--stack on
+// the tracepoint).
 func (s *session) render(evs []dropmon.Event, stacks [][]uint64) batch {
 	var b batch
+	at := time.Now()
 	for i, ev := range evs {
+		var m rendered
 		switch {
 		case ev.Alert != nil:
-			b.msgs = append(b.msgs, rendered{units: summaryLines(ev.Alert, s.res), mode: dropmon.ModeSummary})
+			m = rendered{units: summaryUnits(ev.Alert, s.res, at), mode: dropmon.ModeSummary}
 		case ev.Packet != nil:
 			p := ev.Packet
 			if p.HasPC && p.Symbol == "" {
@@ -344,14 +413,30 @@ func (s *session) render(evs []dropmon.Event, stacks [][]uint64) batch {
 				withSymbol.Symbol = symbolText(s.res, p.PC)
 				p = &withSymbol
 			}
-			block := packetBlock(p, s.loc)
-			if i < len(stacks) && len(stacks[i]) > 0 {
-				block = strings.TrimSuffix(block, "\n") + stackText(s.res, stacks[i]) + "\n"
+			var stack []uint64
+			if i < len(stacks) {
+				stack = stacks[i]
 			}
-			b.msgs = append(b.msgs, rendered{units: []string{block}, mode: dropmon.ModePacket})
+			m = rendered{units: []unit{packetUnit(p, s.res, s.loc, stack)}, mode: dropmon.ModePacket}
 		case ev.Err != nil:
 			b.notes = append(b.notes, fmt.Sprintf("dropwatch: ignoring a message: %v\n", ev.Err))
+			continue
+		default:
+			continue
 		}
+		kept := m.units[:0]
+		for _, u := range m.units {
+			if keep(s.filter, &u) {
+				kept = append(kept, u)
+			} else {
+				m.filtered++
+			}
+		}
+		m.units = kept
+		if len(kept) > 0 {
+			m.raw = ev.Raw
+		}
+		b.msgs = append(b.msgs, m)
 	}
 	return b
 }

@@ -29,7 +29,7 @@ func TestPassive(t *testing.T) {
 			"1 drops at location 0x1111 [software]\n"+
 			"Stopped listening; the kernel's monitoring is left as it was\n"+
 			eofTail)
-		checkCalls(t, h, "listen", "close-monitor")
+		checkCalls(t, h, "listen", "stats-get", "stats-get", "close-monitor")
 		h.noTimer(t) // no drain: nothing of ours is pending
 		for _, s := range []string{"alertmode", "trunc", "queue"} {
 			want := "set " + s + " sends a CONFIG request, which --passive never does: the tool that started monitoring owns the configuration\n"
@@ -41,7 +41,7 @@ func TestPassive(t *testing.T) {
 		h.be.waitCall(t, "listen")
 		h.sigs <- syscall.SIGTERM
 		checkCode(t, h.wait(t), 143)
-		checkCalls(t, h, "listen", "close-monitor")
+		checkCalls(t, h, "listen", "stats-get", "stats-get", "close-monitor")
 	})
 	t.Run("alert limit", func(t *testing.T) {
 		h := newHarness("set alertlimit 1\nstart\nexit\n").start("--passive")
@@ -57,7 +57,7 @@ func TestPassive(t *testing.T) {
 			"Stopped listening; the kernel's monitoring is left as it was\n"+
 			"dropwatch> exit\n"+
 			"Shutting down ...\n")
-		checkCalls(t, h, "listen", "close-monitor")
+		checkCalls(t, h, "listen", "stats-get", "stats-get", "close-monitor")
 	})
 	t.Run("typed stop still stops", func(t *testing.T) {
 		h := newHarness("stop\nexit\n")

@@ -137,7 +137,7 @@ func TestTranscripts(t *testing.T) {
 			h.fire(t, defaultTiming.flushQuiet)
 			checkCode(t, h.wait(t), 0)
 			checkOutput(t, h, want+eofTail)
-			checkCalls(t, h, append(tt.calls, "listen", "start -", "stop -", "close-monitor")...)
+			checkCalls(t, h, append(tt.calls, "listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor")...)
 		})
 	}
 }
@@ -153,7 +153,7 @@ func TestDrainBeforeStop(t *testing.T) {
 	h.sigs <- os.Interrupt
 	h.be.send(t, summary(point(0x2222, 2)))
 	h.stdout.waitFor(t, "2 drops at location 0x2222 [software]\n")
-	checkCalls(t, h, "listen", "start -") // no STOP while draining
+	checkCalls(t, h, "listen", "stats-get", "start -") // no STOP while draining
 	h.fire(t, defaultTiming.drain)
 	h.be.waitCall(t, "stop -")
 	h.be.send(t, summary(point(0x3333, 3)))
@@ -166,7 +166,7 @@ func TestDrainBeforeStop(t *testing.T) {
 		"3 drops at location 0x3333 [software]\n"+
 		"Got a stop message\n"+
 		eofTail)
-	checkCalls(t, h, "listen", "start -", "stop -", "close-monitor")
+	checkCalls(t, h, "listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor")
 }
 
 // TestSecondInterruptSkipsDrain: a second Ctrl-C sends STOP at once and
@@ -216,7 +216,7 @@ func TestAlertLimit(t *testing.T) {
 		"Deactivation requested, turning off monitoring\n"+
 		"Got a stop message\n"+
 		eofTail)
-	checkCalls(t, h, "listen", "start -", "stop -", "close-monitor", "listen", "start -", "stop -", "close-monitor")
+	checkCalls(t, h, "listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor", "listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor")
 	h.noTimer(t) // no drain for the limit
 }
 
@@ -242,7 +242,7 @@ func TestStopOnlyWhatWeStarted(t *testing.T) {
 				h.be.failNext("start", eagain)
 			},
 			input: "start\n",
-			calls: []string{"listen", "start -", "close-monitor"},
+			calls: []string{"listen", "stats-get", "start -", "close-monitor"},
 		},
 		{
 			name:  "the stop command stops whoever started it",
@@ -254,21 +254,21 @@ func TestStopOnlyWhatWeStarted(t *testing.T) {
 			input: "start\n",
 			args:  []string{"--force"},
 			drive: stopAtOnce,
-			calls: []string{"listen", "stop -", "start -", "stop -", "close-monitor"},
+			calls: []string{"listen", "stats-get", "stop -", "start -", "stop -", "stats-get", "close-monitor"},
 		},
 		{
 			name:  "a failed STOP is retried at exit",
 			input: "start\nexit\n",
 			setup: func(h *harness) { h.be.failNext("stop", eperm) },
 			drive: stopAtOnce,
-			calls: []string{"listen", "start -", "stop -", "close-monitor", "stop -"},
+			calls: []string{"listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor", "stop -"},
 		},
 		{
 			name:  "a failed STOP is retried at end of input",
 			input: "start\n",
 			setup: func(h *harness) { h.be.failNext("stop", dropmon.ErrTimeout) },
 			drive: stopAtOnce,
-			calls: []string{"listen", "start -", "stop -", "close-monitor", "stop -"},
+			calls: []string{"listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor", "stop -"},
 		},
 		{
 			name:  "SIGTERM while monitoring: drain, STOP, exit",
@@ -280,7 +280,7 @@ func TestStopOnlyWhatWeStarted(t *testing.T) {
 				h.fire(t, defaultTiming.flushQuiet)
 			},
 			code:  143,
-			calls: []string{"listen", "start -", "stop -", "close-monitor"},
+			calls: []string{"listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor"},
 		},
 		{
 			name:  "SIGHUP while monitoring, then SIGTERM skips the drain",
@@ -291,7 +291,7 @@ func TestStopOnlyWhatWeStarted(t *testing.T) {
 				h.sigs <- syscall.SIGTERM
 			},
 			code:  143,
-			calls: []string{"listen", "start -", "stop -", "close-monitor"},
+			calls: []string{"listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor"},
 		},
 		{
 			name:  "SIGTERM at the prompt",
@@ -363,8 +363,8 @@ func TestMonitoringEndsOnFailure(t *testing.T) {
 		h.be.waitCall(t, "start -")
 		h.be.send(t, summary(point(0x1, 1)))
 		checkCode(t, h.wait(t), 1)
-		checkCalls(t, h, "listen", "start -", "stop -", "close-monitor")
-		if want := "dropwatch: writing output: write /dev/stdout: broken pipe\n"; h.stderr.String() != want {
+		checkCalls(t, h, "listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor")
+		if want := "dropwatch: losses: kernel tail drops 0, socket overruns 0 (0 alerts lost), full summaries 0, malformed 0, tracepoint samples lost 0; filtered out 0\ndropwatch: writing output: write /dev/stdout: broken pipe\n"; h.stderr.String() != want {
 			t.Errorf("stderr = %q, want %q", h.stderr, want)
 		}
 	})
@@ -373,8 +373,8 @@ func TestMonitoringEndsOnFailure(t *testing.T) {
 		h.be.waitCall(t, "start -")
 		h.be.send(t, received{err: &dropmon.Error{Op: "receive", Errno: syscall.EBADF}})
 		checkCode(t, h.wait(t), 0)
-		checkCalls(t, h, "listen", "start -", "stop -", "close-monitor")
-		if want := "Receive operation failed:: Bad file descriptor\n"; h.stderr.String() != want {
+		checkCalls(t, h, "listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor")
+		if want := "Receive operation failed:: Bad file descriptor\ndropwatch: losses: kernel tail drops 0, socket overruns 0 (0 alerts lost), full summaries 0, malformed 0, tracepoint samples lost 0; filtered out 0\n"; h.stderr.String() != want {
 			t.Errorf("stderr = %q, want %q", h.stderr, want)
 		}
 		h.stdout.waitFor(t, "Got a stop message\n"+eofTail)
@@ -396,18 +396,42 @@ func TestMonitoringEndsOnFailure(t *testing.T) {
 		case <-time.After(waitLimit):
 			t.Fatal("no panic")
 		}
-		checkCalls(t, h, "listen", "start -", "close-monitor", "stop -")
+		checkCalls(t, h, "listen", "stats-get", "start -", "close-monitor", "stop -")
 	})
 }
 
+// TestLossesReported: when monitoring stops, one line on stderr counts
+// every loss, zeros included. The kernel's tail drops are the difference
+// of STATS_GET at START and at STOP, software and hardware.
 func TestLossesReported(t *testing.T) {
-	h := newHarness("start\n").start()
-	h.be.losses = dropmon.MonitorStats{Overruns: 2, FullSummaries: 1}
+	h := newHarness("start\n")
+	h.be.statsSeq = []dropmon.Stats{
+		{Software: &dropmon.OriginStats{Dropped: 5}},
+		{Software: &dropmon.OriginStats{Dropped: 9}, Hardware: &dropmon.OriginStats{Dropped: 3}},
+	}
+	h.be.losses = dropmon.MonitorStats{Overruns: 2, FullSummaries: 1, Malformed: 4}
 	h.be.drops = 17
+	h.start()
 	stopAtOnce(t, h)
 	checkCode(t, h.wait(t), 0)
-	want := "dropwatch: the receive buffer overflowed: the kernel discarded 17 alert messages\n" +
-		"dropwatch: 1 summary alerts held the kernel's maximum of 64 drop locations: locations beyond it were not reported\n"
+	want := "dropwatch: losses: kernel tail drops 7, socket overruns 2 (17 alerts lost), full summaries 1, malformed 4, tracepoint samples lost 0; filtered out 0\n"
+	if diff := cmp.Diff(want, h.stderr.String()); diff != "" {
+		t.Errorf("stderr (-want +got):\n%s", diff)
+	}
+}
+
+// TestTracepointLosses: on the tracepoint, the tracer's lost samples are
+// counted, and no STATS_GET is sent.
+func TestTracepointLosses(t *testing.T) {
+	tp, ft := newFakeTracepoint(time.Hour)
+	ft.lost = 6
+	h := newHarness("start\n")
+	h.app.backends.tracepoint = func(bool) (backend, error) { return tp, nil }
+	h.start("--backend", "tracepoint")
+	h.stdout.waitFor(t, msgIssueCtrlC)
+	h.interruptTwice()
+	checkCode(t, h.wait(t), 0)
+	want := "dropwatch: losses: kernel tail drops 0, socket overruns 0 (0 alerts lost), full summaries 0, malformed 0, tracepoint samples lost 6; filtered out 0\n"
 	if diff := cmp.Diff(want, h.stderr.String()); diff != "" {
 		t.Errorf("stderr (-want +got):\n%s", diff)
 	}
@@ -423,7 +447,7 @@ func TestOwnMonitoringLeftOn(t *testing.T) {
 	h.start()
 	stopAtOnce(t, h)
 	checkCode(t, h.wait(t), 0)
-	checkCalls(t, h, "listen", "start -", "stop -", "close-monitor", "listen", "start -", "close-monitor", "stop -")
+	checkCalls(t, h, "listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor", "listen", "stats-get", "start -", "close-monitor", "stop -")
 	if want := "dropwatch: the kernel still monitors for this dropwatch, whose STOP failed: type stop.\n"; !strings.Contains(h.stderr.String(), want) {
 		t.Errorf("stderr = %q, want it to contain %q", h.stderr, want)
 	}

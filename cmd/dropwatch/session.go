@@ -10,7 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
 
 // timing holds the delays of a session; tests shorten them.
@@ -80,11 +82,11 @@ type session struct {
 	clock  clock
 	loc    *time.Location
 	timing timing
-	force  bool      // --force: send STOP before START
+	force  bool // --force: send STOP before START
 	// passive (--passive): start only listens; no CONFIG, START or STOP
 	// unless the user types stop.
 	passive bool
-	cmds   []command // the command table (a field, to break an initialization cycle)
+	cmds    []command // the command table (a field, to break an initialization cycle)
 	// terminal: commands come from a terminal, through readline.
 	terminal bool
 	// tracepoint: the backend is skb:kfree_skb, not NET_DM; stacks: it
@@ -104,6 +106,22 @@ type session struct {
 	started bool
 	// pending is the line being read while the REPL waits for a signal.
 	pending chan lineResult
+
+	// alerts is where alerts go: standard output, as out, except under
+	// --once, where out (the C tool's status lines) is standard error.
+	alerts *output
+	// table aggregates the alerts since the last start (top).
+	table  *report.Table
+	filter *report.Filter
+	// json: alerts are JSON lines (--json); quietAlerts: they are not
+	// printed at all (-w -, where the pcap owns standard output).
+	json, quietAlerts bool
+	pcap              *nlpcap.Writer
+	pcapName          string
+	// once: --once, which prints the table and the losses itself.
+	once bool
+	// lastLosses are the losses of the last monitoring session.
+	lastLosses report.Losses
 }
 
 func (s *session) say(line string) { s.out.print(line + "\n") }

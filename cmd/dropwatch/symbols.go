@@ -69,13 +69,17 @@ func symbolsUnusable(path string, err error) string {
 func stackText(r resolver, stack []uint64) string {
 	var b strings.Builder
 	for _, pc := range stack {
-		name := "[unknown]"
-		if r != nil {
-			if sym, ok := r.Lookup(pc); ok {
-				name = sym.String()
-			}
-		}
-		fmt.Fprintf(&b, "\t%016x %s\n", pc, name)
+		fmt.Fprintf(&b, "\t%016x %s\n", pc, frameName(r, pc))
 	}
 	return b.String()
+}
+
+// frameName is a stack frame's symbol and offset, or [unknown].
+func frameName(r resolver, pc uint64) string {
+	if r != nil {
+		if sym, ok := r.Lookup(pc); ok {
+			return sym.String()
+		}
+	}
+	return "[unknown]"
 }
