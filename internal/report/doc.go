@@ -16,6 +16,13 @@
 //	total: 2000 drops in 4 rows (top 2 shown)
 //	losses: kernel tail drops 0, socket overruns 0 (0 alerts lost), full summaries 0, malformed 0, tracepoint samples lost 0; filtered out 0
 //
+// # Filters
+//
+// Filter selects drops by reason, location (a regular expression), protocol
+// and input interface, in user space: the kernel's drop monitor sends every
+// drop to every listener. Summary alerts carry only locations, so a filter
+// on anything else needs packet mode (Filter.NeedsPacketMode).
+//
 // # JSON lines
 //
 // JSONWriter writes one JSON object per line. Every object has a "type":
