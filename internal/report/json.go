@@ -32,7 +32,10 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 // strings because JSON numbers are IEEE 754 doubles in most parsers, exact
 // only up to 2^53, and kernel text addresses lie above 2^63
 // (0xffffffff81000000 on x86-64): as numbers they would be rounded.
-func formatAddr(pc uint64) string { return string(appendHex(nil, pc)) }
+func formatAddr(pc uint64) string {
+	var buf [len("0x") + 16]byte
+	return string(appendHex(buf[:0], pc))
+}
 
 // origin names the origin of a location as dropmon.Origin does.
 func origin(loc Location) string {
@@ -175,7 +178,10 @@ func (j *JSONWriter) Packet(p *dropmon.PacketAlert, loc Location, stack []string
 		pk.Origin = p.Origin.String()
 	}
 	if p.HasPC {
-		pk.PC = formatAddr(p.PC)
+		pk.PC = pk.Location.PC
+		if p.PC != loc.PC {
+			pk.PC = formatAddr(p.PC)
+		}
 	}
 	if p.InPort != nil {
 		j.port = jsonPort{Name: p.InPort.Name}

@@ -158,6 +158,14 @@ func TestJSONPacket(t *testing.T) {
 			},
 		},
 		{
+			name: "a location other than the PC",
+			p:    dropmon.PacketAlert{PC: 0xffffffff878bcae3, HasPC: true},
+			loc:  udpRcv,
+			want: map[string]any{
+				"type": "packet", "origin": "software", "pc": "0xffffffff878bcae3", "location": udpRcvJSON,
+			},
+		},
+		{
 			name: "hardware trap, port name only, empty payload",
 			p: dropmon.PacketAlert{
 				Origin: dropmon.OriginHardware, HasOrigin: true,

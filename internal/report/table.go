@@ -27,7 +27,8 @@ const rxDropped = "device rx_dropped"
 // devlink trap (the C dropwatch's marker), and "device rx_dropped" for the
 // address 0.
 func (l Location) String() string {
-	return string(l.appendText(nil))
+	var buf [64]byte
+	return string(l.appendText(buf[:0]))
 }
 
 // appendText appends l.String() to b.

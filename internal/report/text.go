@@ -18,6 +18,13 @@ type Losses struct {
 	TracepointLost  uint64 `json:"tracepoint_lost"`   // perf ring-buffer samples lost (tracepoint backend)
 }
 
+// String returns the loss line of WriteTable, without its newline:
+// "losses: kernel tail drops 0, socket overruns 0 (0 alerts lost), …".
+func (l Losses) String() string {
+	b := appendLosses(make([]byte, 0, 160), &l)
+	return string(b[:len(b)-1])
+}
+
 // The columns of the text table. Counts, ranks and shares are right-aligned
 // so that their magnitudes line up; text is left-aligned.
 var tableHeader = [...]string{"#", "DROPS", "SHARE", "LOCATION", "REASON", "PROTO"}

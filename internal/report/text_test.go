@@ -141,6 +141,17 @@ func TestAppendShare(t *testing.T) {
 	}
 }
 
+func TestLossesString(t *testing.T) {
+	if diff := cmp.Diff(zeroLosses, Losses{}.String()); diff != "" {
+		t.Errorf("Losses{}.String() mismatch (-want +got):\n%s", diff)
+	}
+	l := Losses{KernelTailDrops: 7, SocketOverruns: 2, SocketDrops: 17, FullSummaries: 1, Malformed: 4, Filtered: 3, TracepointLost: 6}
+	want := "losses: kernel tail drops 7, socket overruns 2 (17 alerts lost), full summaries 1, malformed 4, tracepoint samples lost 6; filtered out 3"
+	if diff := cmp.Diff(want, l.String()); diff != "" {
+		t.Errorf("Losses.String() mismatch (-want +got):\n%s", diff)
+	}
+}
+
 type failingWriter struct{}
 
 var errWrite = errors.New("disk full")
