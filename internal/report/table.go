@@ -80,7 +80,7 @@ type key struct {
 }
 
 // Table aggregates drops per location, reason and protocol. The zero Table
-// is not usable; call NewTable. A Table is not safe for concurrent use.
+// is empty and ready to use. A Table is not safe for concurrent use.
 type Table struct {
 	counts map[key]uint64
 	total  uint64
@@ -100,6 +100,9 @@ func (t *Table) Add(loc Location, reason string, proto uint16, hasProto bool, co
 	}
 	if !hasProto {
 		proto = 0
+	}
+	if t.counts == nil {
+		t.counts = make(map[key]uint64)
 	}
 	t.counts[key{loc: loc, reason: reason, proto: proto, hasProto: hasProto}] += count
 	t.total += count

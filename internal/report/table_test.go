@@ -169,6 +169,15 @@ func TestTableReset(t *testing.T) {
 	}
 }
 
+func TestZeroTable(t *testing.T) {
+	var tab Table
+	tab.Reset()
+	tab.Add(udpRcv, "", 0, false, 2)
+	if diff := cmp.Diff([]Row{{Location: udpRcv, Count: 2, Share: 1}}, tab.Rows()); diff != "" {
+		t.Errorf("Rows() of a zero Table mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestLocationText(t *testing.T) {
 	tests := []struct {
 		loc      Location
