@@ -31,7 +31,7 @@ type kernel struct {
 	drops int      // made by this run
 }
 
-func newKernel(t *testing.T) *kernel {
+func newKernel(t testing.TB) *kernel {
 	t.Helper()
 	dm := dialNetDM(t)
 	dm.reset(t)
@@ -41,7 +41,7 @@ func newKernel(t *testing.T) *kernel {
 
 // makeDrops makes n drops and waits until the kernel has reported them
 // (to every listener, the tool included).
-func (k *kernel) makeDrops(t *testing.T, n int) {
+func (k *kernel) makeDrops(t testing.TB, n int) {
 	t.Helper()
 	made, err := dropgen.Make(n)
 	if err != nil {
@@ -52,7 +52,7 @@ func (k *kernel) makeDrops(t *testing.T, n int) {
 }
 
 // pc is the single address inside __udp4_lib_rcv the kernel reported.
-func (k *kernel) pc(t *testing.T) uint64 {
+func (k *kernel) pc(t testing.TB) uint64 {
 	t.Helper()
 	k.w.mu.Lock()
 	defer k.w.mu.Unlock()

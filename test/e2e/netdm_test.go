@@ -52,7 +52,7 @@ type netdm struct {
 	family genetlink.Family
 }
 
-func dialNetDM(t *testing.T) *netdm {
+func dialNetDM(t testing.TB) *netdm {
 	t.Helper()
 	conn, err := genetlink.Dial(nil)
 	if err != nil {
@@ -85,7 +85,7 @@ func (d *netdm) execute(cmd uint8, attrs func(*netlink.AttributeEncoder)) error 
 // monitoring tells whether a monitoring session is on, without changing
 // anything: net_dm_cmd_config refuses any configuration with EBUSY while
 // net_dm_is_monitoring(), and an empty one is otherwise a no-op.
-func (d *netdm) monitoring(t *testing.T) bool {
+func (d *netdm) monitoring(t testing.TB) bool {
 	t.Helper()
 	err := d.execute(cmdConfig, nil)
 	switch {
@@ -99,7 +99,7 @@ func (d *netdm) monitoring(t *testing.T) bool {
 }
 
 // waitMonitoring waits until the kernel's monitoring state is on.
-func (d *netdm) waitMonitoring(t *testing.T, on bool, timeout time.Duration) {
+func (d *netdm) waitMonitoring(t testing.TB, on bool, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for d.monitoring(t) != on {
@@ -112,7 +112,7 @@ func (d *netdm) waitMonitoring(t *testing.T, on bool, timeout time.Duration) {
 
 // reset stops any monitoring left over and restores the default
 // configuration: summary mode, no truncation, a queue of 1000.
-func (d *netdm) reset(t *testing.T) {
+func (d *netdm) reset(t testing.TB) {
 	t.Helper()
 	if d.monitoring(t) {
 		// No SW/HW flag means software drops (kept for compatibility
@@ -143,7 +143,7 @@ type watcher struct {
 	done chan struct{}
 }
 
-func watch(t *testing.T) *watcher {
+func watch(t testing.TB) *watcher {
 	t.Helper()
 	conn, err := genetlink.Dial(nil)
 	if err != nil {
@@ -238,7 +238,7 @@ func (w *watcher) seen(sym symRange) int {
 // kernel sends summaries from a per-CPU timer armed at the first drop
 // after the previous send (HZ later), so this takes about a second in
 // summary mode and almost nothing in packet mode.
-func (w *watcher) waitSeen(t *testing.T, sym symRange, want int, timeout time.Duration) {
+func (w *watcher) waitSeen(t testing.TB, sym symRange, want int, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -273,7 +273,7 @@ func (s symRange) contains(pc uint64) bool { return pc >= s.lo && pc < s.hi }
 // kernelSymbol finds name in /proc/kallsyms; the function ends where the
 // next higher address starts (the core kernel's part of the file is sorted
 // by address).
-func kernelSymbol(t *testing.T, name string) symRange {
+func kernelSymbol(t testing.TB, name string) symRange {
 	t.Helper()
 	f, err := os.Open("/proc/kallsyms")
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,7 +31,7 @@ var (
 
 // path returns the tool's binary, skipping the test when it is not in the
 // guest (run.sh builds ours only when cmd/dropwatch exists and compiles).
-func (tl tool) path(t *testing.T) string {
+func (tl tool) path(t testing.TB) string {
 	t.Helper()
 	p := os.Getenv(tl.env)
 	if p == "" {
@@ -70,7 +71,7 @@ type proc struct {
 	err    error // from Wait, once exited is closed
 }
 
-func startProc(t *testing.T, bin string, args ...string) *proc {
+func startProc(t testing.TB, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{cmd: exec.Command(bin, args...), exited: make(chan struct{})}
 	p.cmd.Stdout = &p.stdout
@@ -100,14 +101,14 @@ func startProc(t *testing.T, bin string, args ...string) *proc {
 	return p
 }
 
-func (p *proc) send(t *testing.T, line string) {
+func (p *proc) send(t testing.TB, line string) {
 	t.Helper()
 	if _, err := io.WriteString(p.stdin, line+"\n"); err != nil {
 		t.Fatalf("writing %q to %s: %v", line, p.cmd.Path, err)
 	}
 }
 
-func (p *proc) signal(t *testing.T, sig syscall.Signal) {
+func (p *proc) signal(t testing.TB, sig syscall.Signal) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		t.Fatalf("sending %v to %s: %v", sig, p.cmd.Path, err)
@@ -115,7 +116,7 @@ func (p *proc) signal(t *testing.T, sig syscall.Signal) {
 }
 
 // wait waits for the process to exit by itself and returns its exit code.
-func (p *proc) wait(t *testing.T, timeout time.Duration) int {
+func (p *proc) wait(t testing.TB, timeout time.Duration) int {
 	t.Helper()
 	select {
 	case <-p.exited:
@@ -129,71 +130,81 @@ func (p *proc) wait(t *testing.T, timeout time.Duration) int {
 
 // finish closes stdin, which ends both dropwatches at the prompt ("EOF"),
 // and returns the exit code.
-func (p *proc) finish(t *testing.T) int {
+func (p *proc) finish(t testing.TB) int {
 	t.Helper()
 	p.stdin.Close()
 	return p.wait(t, 15*time.Second)
 }
 
-// waitQuiet waits until the process has read every message queued on its
-// netlink sockets and sleeps: its sockets' receive queues (Rmem in
-// /proc/net/netlink) are empty and all its threads are asleep, twice in a
-// row. The C tool's output is invisible until it exits (stdout is fully
-// buffered on a pipe), so this is how a test knows it has printed the
-// alerts the watcher saw. It matters for SIGINT: alerts still queued when
-// the C tool's handler sends STOP are discarded with "Waiting for
+// waitQuiet waits until the process has read every alert queued for it and
+// sleeps: the receive queues (Rmem in /proc/net/netlink) of its sockets in
+// NET_DM's multicast group are empty and all its threads are asleep, twice
+// in a row. The C tool's output is invisible until it exits (stdout is
+// fully buffered on a pipe), so this is how a test knows it has printed
+// the alerts the watcher saw. It matters for SIGINT: alerts still queued
+// when the C tool's handler sends STOP are discarded with "Waiting for
 // deactivation ack...".
-func (p *proc) waitQuiet(t *testing.T, timeout time.Duration) {
+func (p *proc) waitQuiet(t testing.TB, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	quiet := 0
 	for quiet < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still busy after %v", p.cmd.Path, timeout)
-		}
-		time.Sleep(50 * time.Millisecond)
-		if procQuiet(p.cmd.Process.Pid) {
+		busy := procBusy(p.cmd.Process.Pid)
+		if busy == "" {
 			quiet++
 		} else {
 			quiet = 0
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still busy after %v: %s", p.cmd.Path, timeout, busy)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-func procQuiet(pid int) bool {
+// procBusy says why a process is not quiet, or returns "".
+func procBusy(pid int) string {
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
 	if len(tasks) == 0 {
-		return false
+		return "no threads (exited?)"
 	}
 	for _, st := range tasks {
 		b, err := os.ReadFile(st)
 		if err != nil {
-			return false
+			return err.Error()
 		}
 		// The state follows the parenthesised command name.
 		i := bytes.LastIndexByte(b, ')')
-		if i < 0 || i+2 >= len(b) || b[i+2] != 'S' {
-			return false
+		if i < 0 || i+2 >= len(b) {
+			return "unreadable " + st
+		}
+		if b[i+2] != 'S' {
+			return fmt.Sprintf("%s: state %c", st, b[i+2])
 		}
 	}
 	inodes := socketInodes(pid)
 	f, err := os.Open("/proc/net/netlink")
 	if err != nil {
-		return false
+		return err.Error()
 	}
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		// sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+		// sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode. Groups is
+		// the bitmap of the first 32 groups, and genetlink gives NET_DM's
+		// "events" the fixed ID 1 (bit 0). Other sockets may hold
+		// replies nobody reads: the C dwdump keeps only the first part
+		// of its CTRL_CMD_GETFAMILY dump.
 		fields := strings.Fields(s.Text())
 		if len(fields) < 10 || !inodes[fields[9]] {
 			continue
 		}
-		if fields[4] != "0" {
-			return false
+		groups, err := strconv.ParseUint(fields[3], 16, 32)
+		if err == nil && groups&1 != 0 && fields[4] != "0" {
+			return fmt.Sprintf("%s bytes queued on socket %s", fields[4], fields[9])
 		}
 	}
-	return true
+	return ""
 }
 
 func socketInodes(pid int) map[string]bool {
@@ -210,7 +221,7 @@ func socketInodes(pid int) map[string]bool {
 
 // saveTranscript keeps what a tool printed in the guest's /out, which
 // run.sh brings back to the host.
-func saveTranscript(t *testing.T, name string, p *proc) {
+func saveTranscript(t testing.TB, name string, p *proc) {
 	dir := os.Getenv("DROPWATCH_VM_OUT_DIR")
 	if dir == "" {
 		return

@@ -28,7 +28,7 @@ const checkedTimestamp = "timestamp: (format checked)"
 // workload always share: consecutive summary lines are merged into one
 // total per location (sorted), and packet timestamps, once their format
 // is checked, are replaced by a placeholder.
-func normalize(t *testing.T, out string) []string {
+func normalize(t testing.TB, out string) []string {
 	t.Helper()
 	var norm []string
 	totals := map[string]int{}

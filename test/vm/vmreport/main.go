@@ -47,6 +47,7 @@ func run(log, label, out, countsFile string) (Counts, error) {
 			fmt.Printf("   guest files: %s\n", out)
 		}
 	}
+	fmt.Printf("   %s: %d passed, %d failed, %d skipped\n", label, c.Passed, c.Failed, c.Skipped)
 	if countsFile != "" {
 		if err := os.WriteFile(countsFile, fmt.Appendf(nil, "%d %d %d\n", c.Passed, c.Failed, c.Skipped), 0o644); err != nil {
 			return c, err

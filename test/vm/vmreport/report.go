@@ -31,9 +31,10 @@ const (
 // Result is one test's outcome as go test -v printed it.
 type Result struct {
 	Name     string
-	Status   string // PASS, FAIL or SKIP
+	Status   string // PASS, FAIL, SKIP or BENCH (a benchmark's result line)
 	Duration string
 	Output   []string // the lines the test logged
+	Line     string   // a benchmark's result line
 	leaf     bool
 }
 
@@ -63,6 +64,7 @@ var (
 	resultRe = regexp.MustCompile(`^\s*--- (PASS|FAIL|SKIP): (\S+) \(([0-9.]+s)\)$`)
 	headerRe = regexp.MustCompile(`^=== (?:RUN|CONT|NAME|PAUSE)\s+(\S+)$`)
 	doneRe   = regexp.MustCompile(`^(\S+) rc=(-?\d+)`)
+	benchRe  = regexp.MustCompile(`^(Benchmark\S+)\s+\d+\s+.*\bns/op\b`)
 )
 
 // Parse reads a console log.
@@ -151,6 +153,10 @@ func Parse(r io.Reader) (*Report, error) {
 			cur.Results = append(cur.Results, Result{Name: m[2], Status: m[1], Duration: m[3]})
 			continue
 		}
+		if m := benchRe.FindStringSubmatch(line); m != nil {
+			cur.Results = append(cur.Results, Result{Name: m[1], Status: "BENCH", Line: line})
+			continue
+		}
 		if test != "" && strings.HasPrefix(line, "    ") {
 			out[test] = append(out[test], line)
 		}
@@ -163,7 +169,8 @@ func Parse(r io.Reader) (*Report, error) {
 // one failure per binary that died without reporting a failed test.
 type Counts struct{ Passed, Failed, Skipped int }
 
-// Write prints the report for a person and returns the counts.
+// Write prints the report for a person and returns the counts; the caller
+// prints the totals, once it has added what else failed.
 func (rep *Report) Write(w io.Writer, label string) Counts {
 	var c Counts
 	kernel := rep.Kernel
@@ -179,6 +186,11 @@ func (rep *Report) Write(w io.Writer, label string) Counts {
 		fmt.Fprintf(w, "   %s:\n", b.Name)
 		failedTests := 0
 		for _, res := range b.Results {
+			if res.Status == "BENCH" {
+				fmt.Fprintf(w, "     %s\n", res.Line)
+				c.Passed++
+				continue
+			}
 			fmt.Fprintf(w, "     %s %s (%s)\n", res.Status, res.Name, res.Duration)
 			if res.Status != "PASS" {
 				for _, l := range res.Output {
@@ -197,11 +209,6 @@ func (rep *Report) Write(w io.Writer, label string) Counts {
 				failedTests++
 			case "SKIP":
 				c.Skipped++
-			}
-		}
-		for _, l := range b.Lines {
-			if strings.HasPrefix(l, "Benchmark") {
-				fmt.Fprintf(w, "     %s\n", l)
 			}
 		}
 		switch {
@@ -226,7 +233,6 @@ func (rep *Report) Write(w io.Writer, label string) Counts {
 	if c.Skipped > 0 {
 		fmt.Fprintf(w, "   NOTE %d test(s) SKIPPED: they did not run, see the reasons above\n", c.Skipped)
 	}
-	fmt.Fprintf(w, "   %s: %d passed, %d failed, %d skipped\n", label, c.Passed, c.Failed, c.Skipped)
 	return c
 }
 

@@ -47,6 +47,8 @@ func TestParse(t *testing.T) {
 		"@@VM test test_e2e up=3.9s",
 		"=== RUN   TestA",
 		"--- PASS: TestA (0.01s)",
+		"BenchmarkBurst/C",
+		"BenchmarkBurst/C-2 \t       1\t5321066650 ns/op\t       100.0 %received",
 		"=== RUN   TestB",
 		"=== RUN   TestB/C",
 		"    x_test.go:1: SKIP: no C tool",
@@ -90,6 +92,7 @@ func TestParse(t *testing.T) {
 	want := []bin{
 		{"test_e2e", 1, true, []Result{
 			{Name: "TestA", Status: "PASS", Duration: "0.01s", leaf: true},
+			{Name: "BenchmarkBurst/C-2", Status: "BENCH", Line: "BenchmarkBurst/C-2 \t       1\t5321066650 ns/op\t       100.0 %received", leaf: true},
 			{Name: "TestB", Status: "FAIL", Duration: "1.20s", Output: []string{"    x_test.go:3: outputs differ"}},
 			{Name: "TestB/C", Status: "SKIP", Duration: "0.00s", Output: []string{"    x_test.go:1: SKIP: no C tool"}, leaf: true},
 			{Name: "TestB/Go", Status: "FAIL", Duration: "1.00s", Output: []string{"    x_test.go:2: wrong"}, leaf: true},
@@ -103,11 +106,12 @@ func TestParse(t *testing.T) {
 
 	var out bytes.Buffer
 	c := rep.Write(&out, "6.1")
-	// TestA; TestB/C skipped; TestB/Go; pkg_dropmon's panic; pkg_hang.
-	if diff := cmp.Diff(Counts{Passed: 1, Failed: 3, Skipped: 1}, c); diff != "" {
+	// TestA and the benchmark; TestB/C skipped; TestB/Go; pkg_dropmon's
+	// panic; pkg_hang.
+	if diff := cmp.Diff(Counts{Passed: 2, Failed: 3, Skipped: 1}, c); diff != "" {
 		t.Errorf("counts (-want +got):\n%s\nreport:\n%s", diff, out.String())
 	}
-	for _, s := range []string{"SKIP TestB/C", "SKIP: no C tool", "pkg_dropmon exited 2", "panic: boom", "pkg_hang never finished", "1 test(s) SKIPPED"} {
+	for _, s := range []string{"SKIP TestB/C", "SKIP: no C tool", "pkg_dropmon exited 2", "panic: boom", "pkg_hang never finished", "1 test(s) SKIPPED", "100.0 %received"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("report lacks %q:\n%s", s, out.String())
 		}
