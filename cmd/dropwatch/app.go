@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ type app struct {
 	terminal       bool // stdin is a terminal: read commands with readline
 	sigs           <-chan os.Signal
 	backends       backends
+	fetchFamily    func(ctx context.Context) ([]byte, error) // -w's first record
 	loadSymbols    func(path string) (resolver, error)
 	clock          clock
 	loc            *time.Location
@@ -60,14 +62,32 @@ func (a *app) main(args []string) int {
 	if opts.stack && kind != backendTracepoint {
 		fmt.Fprintln(a.stderr, noteStackNeedsTracepoint)
 	}
+	if opts.write != "" {
+		if kind == backendTracepoint {
+			fmt.Fprintln(a.stderr, "dropwatch: -w writes NET_DM messages, and the skb:kfree_skb tracepoint backend, which runs here, has none")
+			return 2
+		}
+		if k, ok := be.(*netdm); ok {
+			k.keepRaw = true
+		}
+	}
 
 	out := &output{w: a.stdout}
+	// Under --once the C tool's status lines go to standard error, and
+	// standard output carries only alerts and the table.
+	status := out
+	if opts.once > 0 {
+		status = &output{w: a.stderr}
+	}
 	s := &session{
-		be: be, cmds: commands, out: out, stderr: a.stderr, sigs: a.sigs, clock: a.clock,
+		be: be, cmds: commands, out: status, stderr: a.stderr, sigs: a.sigs, clock: a.clock,
 		loc: a.loc, timing: a.timing, force: opts.force, passive: opts.passive, terminal: a.terminal,
 		tracepoint: kind == backendTracepoint, stacks: opts.stack && kind == backendTracepoint,
 	}
-	s.alerts, s.table = out, report.NewTable()
+	s.alerts, s.table, s.json = out, report.NewTable(), opts.json
+	if !opts.filter.Empty() {
+		s.filter = &opts.filter
+	}
 	s.res = a.lookup(s, opts)
 	// A panic must not leave the kernel monitoring for nobody.
 	defer func() {
@@ -76,6 +96,10 @@ func (a *app) main(args []string) int {
 			panic(p)
 		}
 	}()
+	if opts.once > 0 {
+		defer s.cleanup()
+		return a.once(s, opts)
+	}
 	in, err := a.lineReader(out)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "dropwatch: %v\n", err)

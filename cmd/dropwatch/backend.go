@@ -66,7 +66,7 @@ var realBackends = backends{
 		if err != nil {
 			return nil, err
 		}
-		return netdm{c}, nil
+		return &netdm{Client: c}, nil
 	},
 	tracepoint: func(stacks bool) (backend, error) {
 		tp := newTracepoint(stacks)
@@ -122,10 +122,14 @@ func selectBackend(b backends, name string, stacks bool, stdout, stderr io.Write
 }
 
 // netdm adapts a dropmon.Client to backend.
-type netdm struct{ *dropmon.Client }
+type netdm struct {
+	*dropmon.Client
+	// keepRaw keeps each alert's netlink message, for -w.
+	keepRaw bool
+}
 
-func (n netdm) Listen() (eventSource, error) {
-	m, err := n.Client.Listen(dropmon.MonitorConfig{})
+func (n *netdm) Listen() (eventSource, error) {
+	m, err := n.Client.Listen(dropmon.MonitorConfig{KeepRaw: n.keepRaw})
 	if err != nil {
 		return nil, err
 	}

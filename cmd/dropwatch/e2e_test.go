@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dropwatch-go/dropwatch/test/vm/dropgen"
 )
 
 // buildBinary builds dropwatch into a temporary directory.
@@ -157,4 +160,105 @@ func makeUDPDrops(t *testing.T, n int) int {
 		time.Sleep(2 * time.Millisecond)
 	}
 	return made
+}
+
+// TestBinaryOnce runs "dropwatch --once 2s -l kas" as a script would, on
+// whichever backend auto picks here (the tracepoint on the development
+// machines, which lack NET_DM), while dropgen makes UDP drops: stdout
+// holds only alert lines and the table, and the drops are reported at
+// __udp4_lib_rcv; with --json, every stdout line is a JSON object.
+func TestBinaryOnce(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("monitoring drops needs root")
+	}
+	bin := buildBinary(t)
+	for _, asJSON := range []bool{false, true} {
+		t.Run(fmt.Sprintf("json=%v", asJSON), func(t *testing.T) {
+			args := []string{"--once", "2s", "-l", "kas"}
+			if asJSON {
+				args = append(args, "--json")
+			}
+			cmd := exec.Command(bin, args...)
+			var stdout, stderr syncBuffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(waitLimit)
+			for !strings.Contains(stderr.String(), msgIssueCtrlC) {
+				if cmd.ProcessState != nil || time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Skipf("cannot monitor here:\n%s", stderr.String())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			made, err := dropgen.Make(10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("dropwatch: %v\n%s", err, stderr.String())
+			}
+			got := 0
+			if asJSON {
+				got = jsonDropsAt(t, stdout.String(), "__udp4_lib_rcv")
+			} else {
+				got = textDropsAt(t, stdout.String(), "__udp4_lib_rcv+")
+			}
+			if got < made {
+				t.Errorf("reported %d drops in __udp4_lib_rcv, want at least %d:\n%s\nstderr:\n%s", got, made, stdout.String(), stderr.String())
+			}
+		})
+	}
+}
+
+// textDropsAt adds up the summary lines at the function (the table that
+// follows them is not counted).
+func textDropsAt(t *testing.T, out, where string) int {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	got, table := 0, false
+	for _, line := range lines {
+		var n int
+		var at string
+		switch {
+		case strings.Contains(line, "DROPS") && strings.Contains(line, "LOCATION"):
+			table = true
+		case table:
+		case line == "":
+		default:
+			if _, err := fmt.Sscanf(line, "%d drops at %s", &n, &at); err != nil {
+				t.Errorf("stdout line %q is not an alert", line)
+			}
+			if strings.HasPrefix(at, where) {
+				got += n
+			}
+		}
+	}
+	if !table || !strings.Contains(out, "\nlosses: ") {
+		t.Errorf("no table at the end of stdout:\n%s", out)
+	}
+	return got
+}
+
+// jsonDropsAt parses every stdout line as a JSON object and adds up the
+// counts of the alert lines whose location is in the function.
+func jsonDropsAt(t *testing.T, out, fn string) int {
+	t.Helper()
+	got := 0
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	for i, line := range lines {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("stdout line %d is not JSON: %v: %q", i+1, err, line)
+		}
+		if i == len(lines)-1 {
+			continue // the final object: table and losses
+		}
+		if strings.Contains(line, `"`+fn+`+`) {
+			n, _ := v["count"].(float64)
+			got += int(n)
+		}
+	}
+	return got
 }

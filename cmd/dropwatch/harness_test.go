@@ -19,6 +19,7 @@ import (
 	"github.com/chzyer/readline"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
 
 // waitLimit bounds how long a test waits for dropwatch to do something; it
@@ -213,6 +214,11 @@ func (f *fakeBackend) Listen() (eventSource, error) {
 
 func (f *fakeBackend) Close() error { return nil }
 
+// testFamilyID is the fake kernel's NET_DM family ID.
+const testFamilyID = 0x1c
+
+func (f *fakeBackend) FamilyID() uint16 { return testFamilyID }
+
 type fakeMonitor struct{ f *fakeBackend }
 
 func (m *fakeMonitor) Receive(ctx context.Context) ([]dropmon.Event, error) {
@@ -290,9 +296,12 @@ func newHarness(stdin string) *harness {
 			diagnose:   func() dropmon.Diagnosis { return dropmon.Diagnosis{} },
 		},
 		loadSymbols: func(string) (resolver, error) { return testSymbols(), nil },
-		clock:       h.clock,
-		loc:         time.UTC,
-		timing:      defaultTiming, // distinct durations: a test can tell the timers apart
+		fetchFamily: func(context.Context) ([]byte, error) {
+			return nlpcap.NewFamilyMessage(nlpcap.NETDMFamily(testFamilyID, 0)), nil
+		},
+		clock:  h.clock,
+		loc:    time.UTC,
+		timing: defaultTiming, // distinct durations: a test can tell the timers apart
 		tuneReadline: func(c *readline.Config) {
 			c.FuncMakeRaw = func() error { return nil }
 			c.FuncExitRaw = func() error { return nil }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/chzyer/readline"
+
+	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
 
 // version is set at build time: -ldflags "-X main.version=...".
@@ -42,6 +44,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		terminal:    isTerminal(stdin),
 		sigs:        sigs,
 		backends:    realBackends,
+		fetchFamily: func(ctx context.Context) ([]byte, error) { return nlpcap.FetchFamily(ctx, "NET_DM") },
 		loadSymbols: loadKallsyms,
 		clock:       realClock{},
 		loc:         time.Local,

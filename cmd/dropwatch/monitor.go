@@ -64,6 +64,14 @@ func (s *session) start(args []string) error {
 	if err := noArgs("start", args); err != nil {
 		return err
 	}
+	_, err := s.monitor()
+	return err
+}
+
+// monitor starts monitoring (or, under --passive, only listens), prints
+// alerts until it has to end, and stops. ran is false if monitoring could
+// not start.
+func (s *session) monitor() (ran bool, err error) {
 	if s.passive {
 		return s.listenPassively()
 	}
@@ -74,7 +82,7 @@ func (s *session) start(args []string) error {
 	if err != nil {
 		s.printf(fmtStartFailed, strerror(err))
 		s.hint("listen", err)
-		return nil
+		return false, nil
 	}
 	tail, tailKnown := s.tailDrops()
 	if s.force {
@@ -85,29 +93,29 @@ func (s *session) start(args []string) error {
 		src.Close()
 		s.printf(fmtStartFailed, strerror(err))
 		s.hint("start", err)
-		return nil
+		return false, nil
 	}
 	s.started = true
 	s.say(msgActivated)
 	s.say(msgIssueCtrlC)
 	w := watcher{s: s, src: src, tailStart: tail, tailKnown: tailKnown}
-	return w.run()
+	return true, w.run()
 }
 
 // listenPassively is start under --passive: join the events group and
 // print what monitoring that another tool started sends, without START.
-func (s *session) listenPassively() error {
+func (s *session) listenPassively() (bool, error) {
 	src, err := s.be.Listen()
 	if err != nil {
 		s.warn("dropwatch: cannot listen for drop alerts: %s\n", strerror(err))
 		s.hint("listen", err)
-		return nil
+		return false, nil
 	}
 	tail, tailKnown := s.tailDrops()
 	s.say(msgListening)
 	s.say(msgIssueCtrlCListen)
 	w := watcher{s: s, src: src, tailStart: tail, tailKnown: tailKnown}
-	return w.run()
+	return true, w.run()
 }
 
 // watcher is one monitoring session, from START to STOP.
@@ -132,6 +140,7 @@ type watcher struct {
 func (w *watcher) run() error {
 	s := w.s
 	s.table.Reset()
+	s.began = time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	w.batches = make(chan batch, 64)
 	go s.receive(ctx, w.src, w.batches)
@@ -161,11 +170,13 @@ func (w *watcher) run() error {
 	}
 	s.lastLosses = w.losses()
 	if !s.once {
-		fmt.Fprint(s.stderr, "dropwatch: "+lossLine(s.lastLosses))
+		fmt.Fprintln(s.stderr, "dropwatch: "+s.lastLosses.String())
 	}
 	switch {
-	case s.out.failed() != nil:
-		fmt.Fprintf(s.stderr, "dropwatch: writing output: %v\n", s.out.failed())
+	case s.outputFailed() != nil:
+		fmt.Fprintf(s.stderr, "dropwatch: writing output: %v\n", s.outputFailed())
+		return exitCode(1)
+	case s.pcapFailed:
 		return exitCode(1)
 	case w.exit != nil:
 		return signalExit(w.exit)
@@ -176,7 +187,19 @@ func (w *watcher) run() error {
 // loop prints alerts until monitoring has to end.
 func (w *watcher) loop() ending {
 	s := w.s
-	var deadline, calm <-chan time.Time
+	var deadline, calm, until <-chan time.Time
+	if s.onceFor > 0 {
+		until = s.clock.After(s.onceFor)
+	}
+	// drain keeps printing before STOP: in summary mode for the kernel's
+	// pending 1-second batches, in packet mode until alerts stop coming.
+	drain := func() {
+		w.draining = true
+		deadline = s.clock.After(s.timing.drain)
+		if w.packetMode() {
+			calm = s.clock.After(s.timing.packetQuiet)
+		}
+	}
 	for {
 		select {
 		case b, ok := <-w.batches:
@@ -197,10 +220,15 @@ func (w *watcher) loop() ending {
 				w.hurry = true
 				return endSignal
 			}
-			w.draining = true
-			deadline = s.clock.After(s.timing.drain)
-			if w.packetMode() {
-				calm = s.clock.After(s.timing.packetQuiet)
+			drain()
+		case <-until:
+			// --once's time is up: end as Ctrl-C does.
+			until = nil
+			if s.passive {
+				return endSignal
+			}
+			if !w.draining {
+				drain()
 			}
 		case <-deadline:
 			return endSignal
@@ -265,6 +293,7 @@ func (w *watcher) emit(b batch) ending {
 		if m.raw != nil && s.pcap != nil {
 			if err := s.pcap.WriteDatagram(m.raw); err != nil {
 				s.warn("dropwatch: writing %s: %v\n", s.pcapName, err)
+				s.pcapFailed = true
 				return endOutput
 			}
 		}
@@ -280,7 +309,7 @@ func (w *watcher) emit(b batch) ending {
 	}
 	s.alerts.print(text.String())
 	switch {
-	case s.alerts.failed() != nil || s.out.failed() != nil:
+	case s.outputFailed() != nil:
 		return endOutput
 	case limited:
 		return endLimit
@@ -344,17 +373,6 @@ func (s *session) tailDrops() (uint64, bool) {
 		}
 	}
 	return n, true
-}
-
-// lossLine is report.WriteTable's "losses:" line alone.
-func lossLine(l report.Losses) string {
-	var b strings.Builder
-	report.WriteTable(&b, nil, 0, l, 0)
-	text := b.String()
-	if i := strings.Index(text, "losses:"); i >= 0 {
-		return text[i:]
-	}
-	return text
 }
 
 // receive reads alerts and renders them for the printer until ctx is done

@@ -2,7 +2,13 @@ package main
 
 import (
 	"fmt"
+	"math"
+	"regexp"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/dropwatch-go/dropwatch/internal/report"
 )
 
 // Lookup methods of -l.
@@ -19,6 +25,20 @@ type options struct {
 	force    bool
 	stack    bool // --stack: print each packet alert's kernel call chain
 	passive  bool // --passive: listen only, never CONFIG, START or STOP
+
+	// --once and the flags that go with it, which mirror the REPL's set
+	// commands and add outputs and filters.
+	once             time.Duration // 0: the REPL
+	mode             string        // "", "summary" or "packet"
+	limit            uint64
+	trunc, queue     *uint32
+	sw, hw           bool
+	json             bool
+	write            string // -w: pcap file, "-" for standard output
+	filter           report.Filter
+	onceOnly         []string // the --once flags given, to refuse them without --once
+	packetFilterFlag string   // the first filter flag that needs packet mode
+
 	// At most one of these is set: the action that ends the program at
 	// once, in the order the options were given, as GNU getopt makes the
 	// C tool act on "-l list" as soon as it is parsed.
@@ -55,14 +75,35 @@ var longOptions = []longOption{
 	{name: "force", set: func(o *options, _ string) error { o.force = true; return nil }},
 	{name: "passive", set: func(o *options, _ string) error { o.passive = true; return nil }},
 	{name: "stack", set: func(o *options, _ string) error { o.stack = true; return nil }},
+	{name: "once", hasArg: true, set: setOnce},
+	{name: "mode", hasArg: true, set: onceFlag("mode", setMode)},
+	{name: "limit", hasArg: true, set: onceFlag("limit", func(o *options, arg string) (err error) {
+		o.limit, err = parseFlagCount("limit", arg, 64)
+		return err
+	})},
+	{name: "trunc", hasArg: true, set: onceFlag("trunc", func(o *options, arg string) error { return setLength(&o.trunc, "trunc", arg) })},
+	{name: "queue", hasArg: true, set: onceFlag("queue", func(o *options, arg string) error { return setLength(&o.queue, "queue", arg) })},
+	{name: "sw", set: onceFlag("sw", func(o *options, _ string) error { o.sw = true; return nil })},
+	{name: "hw", set: onceFlag("hw", func(o *options, _ string) error { o.hw = true; return nil })},
+	{name: "json", set: onceFlag("json", func(o *options, _ string) error { o.json = true; return nil })},
+	{name: "write", hasArg: true, short: 'w', set: onceFlag("write", func(o *options, arg string) error { o.write = arg; return nil })},
+	{name: "reason", hasArg: true, set: onceFlag("reason", setReason)},
+	{name: "symbol", hasArg: true, set: onceFlag("symbol", setSymbol)},
+	{name: "proto", hasArg: true, set: onceFlag("proto", setProto)},
+	{name: "ifindex", hasArg: true, set: onceFlag("ifindex", setIfindex)},
 	{name: "help", short: 'h', set: func(o *options, _ string) error { o.help = true; return nil }},
 	{name: "version", set: func(o *options, _ string) error { o.version = true; return nil }},
 }
 
-const acceptedOptions = "-l|--lmethod kas|none|list, --kallsyms PATH, --backend auto|netdm|tracepoint, --force, --passive, --stack, -h|--help, --version"
+const acceptedOptions = "-l|--lmethod kas|none|list, --kallsyms PATH, --backend auto|netdm|tracepoint, --force, --passive, --stack, " +
+	"--once DURATION [--mode summary|packet] [--limit N] [--trunc N] [--queue N] [--sw] [--hw] [--json] [-w|--write FILE] " +
+	"[--reason NAME] [--symbol REGEX] [--proto P] [--ifindex N], -h|--help, --version"
 
 const usageText = `Usage: dropwatch [-l|--lmethod <method | list>] [--kallsyms PATH] [--backend NAME] [--force]
                  [--passive] [--stack]
+       dropwatch --once DURATION [options above] [--mode summary|packet] [--limit N]
+                 [--trunc N] [--queue N] [--sw] [--hw] [--json] [-w FILE]
+                 [--reason NAME] [--symbol REGEX] [--proto P] [--ifindex N]
        dropwatch -h|--help | --version
 Report the packets the Linux kernel drops, through its drop monitor (NET_DM).
 
@@ -83,6 +124,30 @@ Options:
                         drop monitor (the stop command still sends STOP)
       --stack           in packet mode on the tracepoint backend, print each
                         drop's kernel call chain after its fields
+
+Monitoring once, without the REPL:
+      --once DURATION   monitor for DURATION (10s, 1m30s, or a number of
+                        seconds), printing alerts as they come, then the top
+                        table; also ends at the alert limit, Ctrl-C or SIGTERM.
+                        Status lines go to standard error; exit 0
+      --mode MODE       summary or packet (default: the kernel's current mode;
+                        packet when -w or a packet filter is given)
+      --limit N         stop after N alerts (set alertlimit)
+      --trunc N         truncate packet alerts to N bytes (set trunc)
+      --queue N         queue up to N packets in the kernel (set queue)
+      --sw, --hw        monitor software / hardware drops (default: the
+                        kernel's, software only)
+      --json            JSON lines on standard output: one per alert, then a
+                        final one with the table and the losses
+  -w, --write FILE      write every NET_DM alert message to FILE as pcap, as
+                        dwdump does ("-": standard output, and text goes to
+                        standard error); NET_DM only
+      --reason NAME     only drops with this reason (repeat, or NAME,NAME)
+      --symbol REGEX    only drops at locations whose symbol matches REGEX
+      --proto P         only packets of this protocol (ipv4, ipv6, arp, 0x800)
+      --ifindex N       only packets received on this interface index
+                        (--reason, --proto and --ifindex need packet mode)
+
   -h, --help            print this help and exit
       --version         print the version and exit
 
@@ -137,6 +202,22 @@ func parseArgs(args []string) (options, error) {
 
 // check refuses combinations of options that cannot work.
 func (o options) check() error {
+	if o.list || o.help || o.version {
+		return nil
+	}
+	if o.once == 0 && len(o.onceOnly) > 0 {
+		return usageErrorf("--%s needs --once DURATION (the REPL has set commands)", o.onceOnly[0])
+	}
+	switch {
+	case o.json && o.write == "-":
+		return usageErrorf("--json and -w - both write to standard output: give -w a file")
+	case o.write != "" && o.backend == backendTracepoint:
+		return usageErrorf("-w writes NET_DM messages, and the skb:kfree_skb tracepoint backend has none")
+	case o.passive && (o.mode != "" || o.trunc != nil || o.queue != nil):
+		return usageErrorf("--passive never configures the kernel: --mode, --trunc and --queue cannot go with it")
+	case o.packetFilterFlag != "" && o.mode == "summary":
+		return usageErrorf("--%s needs --mode packet: summary alerts carry only locations and counts", o.packetFilterFlag)
+	}
 	if o.passive && o.force {
 		return usageErrorf("--passive never sends START, so --force, which sends STOP before START, cannot go with it")
 	}
@@ -148,6 +229,10 @@ func (o options) check() error {
 
 // finish applies the defaults that depend on several options.
 func finish(o options, lookupGiven bool) options {
+	// dwdump's captures and the packet filters are of packet alerts.
+	if o.mode == "" && !o.passive && (o.write != "" || o.packetFilterFlag != "") {
+		o.mode = "packet"
+	}
 	if o.lookup == "" {
 		o.lookup = lookupNone
 		if o.kallsyms != "" && !lookupGiven {
@@ -188,6 +273,11 @@ func findLong(name string) (longOption, error) {
 		if name != "" && strings.HasPrefix(o.name, name) {
 			matches = append(matches, o)
 		}
+	}
+	// The C tool's only long option, --lmethod, keeps every abbreviation
+	// it had ("--l"), whatever options dropwatch adds.
+	if len(matches) > 1 && matches[0].name == "lmethod" {
+		return matches[0], nil
 	}
 	switch len(matches) {
 	case 0:
@@ -238,6 +328,20 @@ func missingArgument(o longOption, msg string) error {
 		values = "a file in /proc/kallsyms format"
 	case "backend":
 		values = strings.Join(backendNames, ", ")
+	case "once":
+		values = "a duration such as 10s, or a number of seconds"
+	case "mode":
+		values = "summary or packet"
+	case "limit", "trunc", "queue", "ifindex":
+		values = "a number"
+	case "write":
+		values = "a pcap file, or - for standard output"
+	case "reason":
+		values = "drop reason names such as NO_SOCKET"
+	case "symbol":
+		values = "a regular expression"
+	case "proto":
+		values = "ipv4, ipv6, arp or an EtherType"
 	}
 	return usageErrorf("%s: %s", msg, values)
 }
@@ -266,4 +370,105 @@ func setBackend(o *options, arg string) error {
 		}
 	}
 	return usageErrorf("invalid backend '%s': want %s", arg, strings.Join(backendNames, ", "))
+}
+
+// onceFlag marks a flag that only --once takes.
+func onceFlag(name string, set func(o *options, arg string) error) func(o *options, arg string) error {
+	return func(o *options, arg string) error {
+		o.onceOnly = append(o.onceOnly, name)
+		return set(o, arg)
+	}
+}
+
+// setOnce parses --once: a Go duration, or a bare number of seconds.
+func setOnce(o *options, arg string) error {
+	d, err := time.ParseDuration(arg)
+	if err != nil {
+		if f, ferr := strconv.ParseFloat(arg, 64); ferr == nil && f < math.MaxInt64/float64(time.Second) {
+			d, err = time.Duration(f*float64(time.Second)), nil
+		}
+	}
+	if err != nil || d <= 0 {
+		return usageErrorf("invalid --once duration '%s': want a positive Go duration (10s, 1m30s, 500ms) or a number of seconds (10)", arg)
+	}
+	o.once = d
+	return nil
+}
+
+func setMode(o *options, arg string) error {
+	if arg != "summary" && arg != "packet" {
+		return usageErrorf("invalid --mode '%s': want summary or packet", arg)
+	}
+	o.mode = arg
+	return nil
+}
+
+// parseFlagCount parses the number of --limit, --trunc, --queue.
+func parseFlagCount(name, arg string, bits int) (uint64, error) {
+	n, err := strconv.ParseUint(arg, 10, bits)
+	if err != nil {
+		return 0, usageErrorf("invalid --%s '%s': want a number from 0 to %d", name, arg, uint64(1)<<bits-1)
+	}
+	return n, nil
+}
+
+func setLength(p **uint32, name, arg string) error {
+	n, err := parseFlagCount(name, arg, 32)
+	if err != nil {
+		return err
+	}
+	v := uint32(n)
+	*p = &v
+	return nil
+}
+
+// packetFilter notes a filter flag that needs packet alerts.
+func (o *options) packetFilter(name string) {
+	if o.packetFilterFlag == "" {
+		o.packetFilterFlag = name
+	}
+}
+
+// setReason takes a drop reason name (NO_SOCKET), repeated or as a comma
+// list; the kernel's names are upper case, with or without the
+// SKB_DROP_REASON_ prefix.
+func setReason(o *options, arg string) error {
+	for _, r := range strings.Split(arg, ",") {
+		r = strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(r)), "SKB_DROP_REASON_")
+		if r == "" {
+			return usageErrorf("invalid --reason '%s': want drop reason names such as NO_SOCKET, separated by commas", arg)
+		}
+		o.filter.Reasons = append(o.filter.Reasons, r)
+	}
+	o.packetFilter("reason")
+	return nil
+}
+
+func setSymbol(o *options, arg string) error {
+	re, err := regexp.Compile(arg)
+	if err != nil {
+		return usageErrorf("invalid --symbol '%s': want a Go regular expression: %v", arg, err)
+	}
+	o.filter.Symbol = re
+	return nil
+}
+
+func setProto(o *options, arg string) error {
+	p, err := report.ParseProto(arg)
+	if err != nil {
+		return usageErrorf("invalid --proto '%s': want ipv4, ipv6, arp or an EtherType such as 0x800 (%v)", arg, err)
+	}
+	o.filter.Protos = append(o.filter.Protos, p)
+	o.packetFilter("proto")
+	return nil
+}
+
+func setIfindex(o *options, arg string) error {
+	n, err := strconv.ParseUint(arg, 10, 32)
+	if err != nil || n == 0 {
+		return usageErrorf("invalid --ifindex '%s': want an interface index, a number from 1 (see ip link)", arg)
+	}
+	o.filter.Ifindexes = append(o.filter.Ifindexes, uint32(n))
+	o.packetFilter("ifindex")
+	return nil
 }

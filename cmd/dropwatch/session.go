@@ -65,6 +65,14 @@ func (o *output) print(s string) {
 	}
 }
 
+// outputFailed is the first write error of the status or alert stream.
+func (s *session) outputFailed() error {
+	if err := s.out.failed(); err != nil {
+		return err
+	}
+	return s.alerts.failed()
+}
+
 func (o *output) failed() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -118,8 +126,16 @@ type session struct {
 	json, quietAlerts bool
 	pcap              *nlpcap.Writer
 	pcapName          string
-	// once: --once, which prints the table and the losses itself.
-	once bool
+	// once: --once, which prints the table and the losses itself;
+	// onceFor is its duration.
+	once    bool
+	onceFor time.Duration
+	// began is when the last monitoring began.
+	began time.Time
+	// pcapFailed: writing the -w file failed.
+	pcapFailed bool
+	// configFailed: the last CONFIG request failed.
+	configFailed bool
 	// lastLosses are the losses of the last monitoring session.
 	lastLosses report.Losses
 }
@@ -286,6 +302,7 @@ func (s *session) setLength(args []string, usage, setting, done string, put func
 // does, which then ends the program on failure; dropwatch carries on.
 func (s *session) configure(u dropmon.ConfigUpdate, done string) bool {
 	err := s.request(func(ctx context.Context) error { return s.be.SetConfig(ctx, u) })
+	s.configFailed = err != nil
 	if err != nil {
 		s.printf(fmtConfigFailed, strerror(err))
 		s.hint("config", err)

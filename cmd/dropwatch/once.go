@@ -1,0 +1,167 @@
+package main
+
+// --once: monitor for a while without the REPL, for scripts. Standard
+// output carries only the alerts, in the C tool's formats (or JSON lines
+// with --json), and at the end the top table (or the final JSON line);
+// every status line the REPL prints on standard output goes to standard
+// error instead, so that "dropwatch --once 10s -l kas | grep drops" sees
+// alerts only.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/dropwatch-go/dropwatch/internal/report"
+	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
+)
+
+// once runs --once and returns the exit status: 0 when monitoring ran and
+// ended (time up, alert limit, Ctrl-C, SIGTERM), 1 when it could not start
+// or the output failed, 2 for an option that this backend cannot honour.
+func (a *app) once(s *session, o options) int {
+	s.once, s.onceFor = true, o.once
+	s.alertLimit = o.limit
+	s.sw = o.sw
+	if o.hw {
+		if err := s.setHW([]string{"true"}); err != nil {
+			fmt.Fprintln(s.stderr, "dropwatch: --hw: "+err.Error())
+		}
+	}
+	if !s.onceConfig(o) {
+		return 1
+	}
+	if s.filter != nil && s.filter.NeedsPacketMode() && s.modeKnown && s.mode != dropmon.ModePacket {
+		fmt.Fprintf(s.stderr, "dropwatch: --%s needs packet alerts, and the kernel sends summary alerts: --passive cannot change its mode\n", o.packetFilterFlag)
+		return 2
+	}
+	if o.write != "" {
+		closePcap, err := a.openPcap(s, o)
+		if err != nil {
+			fmt.Fprintf(s.stderr, "dropwatch: %v\n", err)
+			return 1
+		}
+		defer closePcap()
+	}
+	ran, err := s.monitor()
+	var ec exitCode
+	switch {
+	case errors.As(err, &ec) && ec == 1:
+		s.cleanup()
+		return 1
+	case !ran:
+		return 1
+	}
+	if err := s.final(a.finalOut(s, o)); err != nil {
+		fmt.Fprintf(s.stderr, "dropwatch: writing output: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// onceConfig sends the CONFIG requests --mode, --trunc and --queue ask
+// for, with the REPL's messages (on standard error), or learns the
+// kernel's mode, which the drain before STOP depends on.
+func (s *session) onceConfig(o options) bool {
+	set := func(f func([]string) error, arg string) bool {
+		if err := f([]string{arg}); err != nil {
+			// A setting the tracepoint has no use for: said, not fatal.
+			fmt.Fprintln(s.stderr, "dropwatch: "+err.Error())
+			return true
+		}
+		return !s.configFailed
+	}
+	if o.mode != "" && !set(s.setAlertMode, o.mode) {
+		return false
+	}
+	if o.trunc != nil && !set(s.setTrunc, fmt.Sprint(*o.trunc)) {
+		return false
+	}
+	if o.queue != nil && !set(s.setQueue, fmt.Sprint(*o.queue)) {
+		return false
+	}
+	if o.mode == "" {
+		var c *dropmon.Config
+		if s.request(func(ctx context.Context) (err error) { c, err = s.be.Config(ctx); return err }) == nil {
+			s.mode, s.modeKnown = c.Mode, true
+		}
+	}
+	return true
+}
+
+// finalOut is where the table goes: standard output, or standard error
+// when a pcap owns standard output.
+func (a *app) finalOut(s *session, o options) io.Writer {
+	if o.write == "-" {
+		return a.stderr
+	}
+	return a.stdout
+}
+
+// final prints the table of the monitoring that just ended, with its
+// losses, or the final JSON line.
+func (s *session) final(w io.Writer) error {
+	rows, total := s.table.Rows(), s.table.Total()
+	if s.json {
+		return report.NewJSONWriter(w).Final(time.Since(s.began), rows, total, s.lastLosses)
+	}
+	return report.WriteTable(w, rows, total, s.lastLosses, 0)
+}
+
+// openPcap starts the -w capture as dwdump does: the pcap header, then
+// the kernel's description of the NET_DM family (so that Wireshark maps
+// the alerts' netlink type to its net_dm dissector), then one record per
+// alert message, each flushed as it is written.
+func (a *app) openPcap(s *session, o options) (func(), error) {
+	out, closeOut := io.Writer(a.stdout), func() error { return nil }
+	name := "standard output"
+	if o.write != "-" {
+		f, err := os.Create(o.write)
+		if err != nil {
+			return nil, err
+		}
+		out, closeOut, name = f, f.Close, o.write
+	} else {
+		s.quietAlerts = true
+	}
+	snap := uint32(nlpcap.DefaultSnapLen)
+	if o.trunc != nil && *o.trunc != 0 && *o.trunc < 0xffff {
+		snap = *o.trunc + nlpcap.SnapLenSlack
+	}
+	pw, err := nlpcap.NewWriter(out, nlpcap.Options{SnapLen: snap})
+	if err == nil {
+		err = pw.WriteDatagram(a.familyRecord(s.be))
+	}
+	if err != nil {
+		closeOut()
+		return nil, fmt.Errorf("writing %s: %w", name, err)
+	}
+	s.pcap, s.pcapName = pw, name
+	return func() {
+		if err := closeOut(); err != nil {
+			fmt.Fprintf(s.stderr, "dropwatch: writing %s: %v\n", name, err)
+		}
+	}, nil
+}
+
+// familyRecord is the kernel's CTRL_CMD_NEWFAMILY reply for NET_DM, or,
+// if it cannot be had or names another ID, an equivalent message built
+// from the ID the backend resolved.
+func (a *app) familyRecord(be backend) []byte {
+	var id uint16
+	if f, ok := be.(interface{ FamilyID() uint16 }); ok {
+		id = f.FamilyID()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.timing.request)
+	defer cancel()
+	if b, err := a.fetchFamily(ctx); err == nil {
+		if f, err := nlpcap.ParseFamilyMessage(b); err == nil && f.ID == id {
+			return b
+		}
+	}
+	return nlpcap.NewFamilyMessage(nlpcap.NETDMFamily(id, 0))
+}
