@@ -20,7 +20,7 @@ type command struct {
 	run    func(s *session, args []string) error
 }
 
-// commands is in the C help text's order.
+// commands is in the C help text's order, then dropwatch's own.
 var commands = []command{
 	{name: "exit", usage: "exit", help: "Quit dropwatch", run: (*session).exit},
 	{name: "help", usage: "help", help: "Display this message", run: (*session).help},
@@ -36,6 +36,9 @@ var commands = []command{
 	{name: "stop", usage: "stop", help: "stop capture", run: (*session).stop},
 	{name: "show", usage: "show", help: "show existing configuration", run: (*session).show},
 	{name: "stats", usage: "stats", help: "show statistics", run: (*session).stats},
+	// dropwatch's additions follow the C tool's commands, so that the C
+	// help text stays byte for byte the first lines of ours.
+	{name: "top", usage: "top [N]", help: "show the drops of the last capture, most first (N rows at most)", run: (*session).top},
 }
 
 // errUnknownCommand is reported, unlike the C tool, which ignores unknown

@@ -184,8 +184,12 @@ func helpForTest() string {
 		"start\t\t\t\t - start capture\n" +
 		"stop\t\t\t\t - stop capture\n" +
 		"show\t\t\t\t - show existing configuration\n" +
-		"stats\t\t\t\t - show statistics\n"
+		"stats\t\t\t\t - show statistics\n" +
+		topHelp
 }
+
+// topHelp is dropwatch's addition to the help text, after the C tool's.
+const topHelp = "top [N]\t\t\t\t - show the drops of the last capture, most first (N rows at most)\n"
 
 // TestSources: START and STOP carry a flag only for what was set true, as
 // in the C tool.
@@ -296,7 +300,7 @@ func TestCompletion(t *testing.T) {
 		line string
 		want []string
 	}{
-		{"", []string{"exit ", "help ", "set ", "start ", "stop ", "show ", "stats "}},
+		{"", []string{"exit ", "help ", "set ", "start ", "stop ", "show ", "stats ", "top "}},
 		{"st", []string{"art ", "op ", "ats "}},
 		{"set a", []string{"lertlimit ", "lertmode "}},
 		{"set alertmode ", []string{"summary ", "packet "}},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -427,4 +428,26 @@ func (s *session) cleanup() {
 	if s.started {
 		s.sendStop()
 	}
+}
+
+// top prints the table of the last (or current) monitoring session: the
+// drops since the last start, most first, and its losses.
+func (s *session) top(args []string) error {
+	const usage = "usage: top [N], N the number of rows to show, from 1"
+	n := 0
+	switch len(args) {
+	case 0:
+	case 1:
+		v, err := strconv.ParseUint(args[0], 10, 31)
+		if err != nil || v == 0 {
+			return fmt.Errorf("invalid number of rows %q: %s", args[0], usage)
+		}
+		n = int(v)
+	default:
+		return errors.New(usage)
+	}
+	var b strings.Builder
+	report.WriteTable(&b, s.table.Rows(), s.table.Total(), s.lastLosses, n)
+	s.out.print(b.String())
+	return nil
 }
