@@ -28,11 +28,15 @@ const (
 	cmdConfig      = 2 // NET_DM_CMD_CONFIG
 	cmdStop        = 4 // NET_DM_CMD_STOP
 	cmdPacketAlert = 5 // NET_DM_CMD_PACKET_ALERT
+	cmdStatsGet    = 8 // NET_DM_CMD_STATS_GET
 
 	attrAlertMode = 1  // NET_DM_ATTR_ALERT_MODE, u8
 	attrPC        = 2  // NET_DM_ATTR_PC, u64
 	attrTruncLen  = 9  // NET_DM_ATTR_TRUNC_LEN, u32
 	attrQueueLen  = 11 // NET_DM_ATTR_QUEUE_LEN, u32
+	attrStats     = 12 // NET_DM_ATTR_STATS, nested
+	attrHWStats   = 13 // NET_DM_ATTR_HW_STATS, nested
+	statsDropped  = 1  // NET_DM_ATTR_STATS_DROPPED, u64
 
 	// The kernel's defaults (net/core/drop_monitor.c: net_dm_alert_mode,
 	// net_dm_trunc_len, net_dm_queue_len). The configuration is global
@@ -108,6 +112,46 @@ func (d *netdm) waitMonitoring(t testing.TB, on bool, timeout time.Duration) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// tailDropped returns the kernel's software and hardware "Tail dropped"
+// counters: packet alerts it discarded because a per-CPU queue was full.
+// They only ever grow, so tests that print them ask for them first.
+func (d *netdm) tailDropped(t testing.TB) (sw, hw uint64) {
+	t.Helper()
+	msgs, err := d.conn.Execute(genetlink.Message{
+		Header: genetlink.Header{Command: cmdStatsGet, Version: d.family.Version},
+	}, d.family.ID, netlink.Request)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("NET_DM_CMD_STATS_GET: %d replies, %v", len(msgs), err)
+	}
+	ad, err := netlink.NewAttributeDecoder(msgs[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ad.Next() {
+		var into *uint64
+		switch ad.Type() {
+		case attrStats:
+			into = &sw
+		case attrHWStats:
+			into = &hw
+		default:
+			continue
+		}
+		ad.Nested(func(nad *netlink.AttributeDecoder) error {
+			for nad.Next() {
+				if nad.Type() == statsDropped {
+					*into = nad.Uint64()
+				}
+			}
+			return nil
+		})
+	}
+	if err := ad.Err(); err != nil {
+		t.Fatalf("decoding NET_DM stats: %v", err)
+	}
+	return sw, hw
 }
 
 // reset stops any monitoring left over and restores the default
