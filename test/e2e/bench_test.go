@@ -127,7 +127,7 @@ func keepFile(tb testing.TB, path, name string) {
 	}
 	data, err := os.ReadFile(path)
 	if err == nil {
-		dir = filepath.Join(dir, "bench", os.Getenv("DROPWATCH_VM_KERNEL"))
+		dir = filepath.Join(dir, "bench")
 		err = os.MkdirAll(dir, 0o755)
 	}
 	if err == nil {

@@ -226,7 +226,7 @@ func saveTranscript(t testing.TB, name string, p *proc) {
 	if dir == "" {
 		return
 	}
-	dir = filepath.Join(dir, "e2e", os.Getenv("DROPWATCH_VM_KERNEL"), strings.ReplaceAll(t.Name(), "/", "_"))
+	dir = filepath.Join(dir, "e2e", strings.ReplaceAll(t.Name(), "/", "_"))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Logf("saving transcript: %v", err)
 		return

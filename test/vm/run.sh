@@ -170,6 +170,8 @@ fetch_kernel() {
 	echo "$pkg $ver" >"$dir/package"
 	touch "$dir/complete"
 	rm -rf "$tmp"
+	# Debian has moved on from any other version we cached.
+	find "$CACHE/kernels/$meta" -mindepth 1 -maxdepth 1 ! -path "$dir" -exec rm -rf {} +
 	echo "$dir"
 }
 
