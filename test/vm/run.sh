@@ -27,7 +27,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-CACHE=${DROPWATCH_VM_CACHE:-$HOME/.cache/dropwatch-vm}
+CACHE=${DROPWATCH_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/dropwatch-vm}
 OUT=${DROPWATCH_VM_OUT:-/tmp/dropwatch-vm}
 ACCEL=${DROPWATCH_VM_ACCEL:-tcg}
 BOOT_TIMEOUT=${DROPWATCH_VM_TIMEOUT:-240}
