@@ -4,7 +4,7 @@ GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin
-CMDS      := dropwatch dwdump dropgen
+CMDS      := dropwatch dwdump
 FUZZTIME  ?= 20s
 
 .PHONY: all build test unit vmtest bench bench-vm fuzz lint cross clean help
@@ -17,8 +17,9 @@ help: ## list the targets
 build: ## build static binaries into bin/
 	@mkdir -p $(BIN)
 	@for c in $(CMDS); do \
-		if [ -d cmd/$$c ]; then CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/$$c ./cmd/$$c || exit 1; fi; \
+		CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/$$c ./cmd/$$c || exit 1; \
 	done
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/dropgen ./test/vm/dropgen/cmd/dropgen
 
 test: unit vmtest ## everything CI runs: unit tests, then the real-kernel VM tests
 
