@@ -98,16 +98,25 @@ type scenario struct {
 	name  string
 	args  []string
 	drive func(*testing.T, *kernel, *proc)
-	// want is the normalized transcript (see normalize) both tools must
-	// print.
+	// want is the normalized transcript (see normalize) the C tool
+	// prints; ours prints the same with ourHelp after each help block.
 	want func(*testing.T, *kernel) []string
+	// ourNotes are the lines ours adds on stderr, all "dropwatch: ": one
+	// loss line per monitoring session. The C tool prints none.
+	ourNotes []string
 	// after, if set, checks the kernel once the tool has exited.
 	after func(*testing.T, *kernel)
 }
 
-// run runs one scenario with one tool and returns the normalized
-// transcript, or nil if the tool is not there.
-func (sc scenario) run(t *testing.T, tl tool) []string {
+// transcript is what one tool printed, normalized.
+type transcript struct {
+	stdout []string
+	stderr string // without our "dropwatch: " lines
+}
+
+// run runs one scenario with one tool and returns its transcript, or nil
+// if the tool is not there.
+func (sc scenario) run(t *testing.T, tl tool) *transcript {
 	bin := tl.path(t)
 	k := newKernel(t)
 	p := startProc(t, bin, sc.args...)
@@ -119,8 +128,17 @@ func (sc scenario) run(t *testing.T, tl tool) []string {
 	if code != 0 {
 		t.Errorf("exit code %d, want 0", code)
 	}
+	want := sc.want(t, k)
+	var notes []string
+	if tl == goDropwatch {
+		want = withOurHelp(want)
+		notes, errOut = splitOurLines(errOut)
+		if diff := cmp.Diff(sc.ourNotes, notes); diff != "" {
+			t.Errorf("our own stderr lines (-want +got):\n%s", diff)
+		}
+	}
 	if errOut != "" {
-		t.Errorf("stderr: %q, want nothing", errOut)
+		t.Errorf("stderr: %q, want nothing (the C tool prints nothing there)", errOut)
 	}
 	if k.drops > 0 {
 		if got := summaryDrops(out, k.udp); got != k.drops && strings.Contains(out, " drops at ") {
@@ -128,13 +146,13 @@ func (sc scenario) run(t *testing.T, tl tool) []string {
 		}
 	}
 	got := normalize(t, out)
-	if diff := cmp.Diff(sc.want(t, k), got); diff != "" {
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("%s transcript (-want +got):\n%s", tl.name, diff)
 	}
 	if sc.after != nil {
 		sc.after(t, k)
 	}
-	return got
+	return &transcript{stdout: got, stderr: errOut}
 }
 
 // TestDropwatch runs each scenario with the C dropwatch and with ours, checks
@@ -142,9 +160,10 @@ func (sc scenario) run(t *testing.T, tl tool) []string {
 func TestDropwatch(t *testing.T) {
 	scenarios := []scenario{
 		{
-			name:  "summary-kas",
-			args:  []string{"-l", "kas"},
-			drive: monitor(250),
+			name:     "summary-kas",
+			args:     []string{"-l", "kas"},
+			drive:    monitor(250),
+			ourNotes: []string{noLosses},
 			want: func(t *testing.T, k *kernel) []string {
 				return lines(kasInit, startLines,
 					[]string{fmt.Sprintf("%d drops at %s [software]", k.drops, kasLocation(k.udp, k.pc(t))), "Got a stop message"},
@@ -152,8 +171,9 @@ func TestDropwatch(t *testing.T) {
 			},
 		},
 		{
-			name:  "summary-null",
-			drive: monitor(25),
+			name:     "summary-null",
+			drive:    monitor(25),
+			ourNotes: []string{noLosses},
 			want: func(t *testing.T, k *kernel) []string {
 				return lines([]string{"Initializing null lookup method"}, startLines,
 					[]string{fmt.Sprintf("%d drops at location %#x [software]", k.drops, k.pc(t)), "Got a stop message"},
@@ -161,9 +181,10 @@ func TestDropwatch(t *testing.T) {
 			},
 		},
 		{
-			name:  "packet",
-			args:  []string{"-l", "kas"},
-			drive: monitor(3, "set alertmode packet"),
+			name:     "packet",
+			args:     []string{"-l", "kas"},
+			drive:    monitor(3, "set alertmode packet"),
+			ourNotes: []string{noLosses},
 			want: func(t *testing.T, k *kernel) []string {
 				return lines(kasInit, setPacketLines, startLines, repeat(packetBlock(k.udp, k.pc(t)), k.drops),
 					[]string{"Got a stop message"}, eofLines)
@@ -206,8 +227,9 @@ func TestDropwatch(t *testing.T) {
 			// stops monitoring from the tool itself. Drops are made
 			// one at a time until the kernel stops, so that no alert
 			// is in flight when the limit is hit.
-			name: "alertlimit",
-			args: []string{"-l", "kas"},
+			name:     "alertlimit",
+			ourNotes: []string{noLosses},
+			args:     []string{"-l", "kas"},
 			drive: func(t *testing.T, k *kernel, p *proc) {
 				commands("set alertmode packet", "set alertlimit 5", "start")(t, k, p)
 				k.dm.waitMonitoring(t, true, stateTimeout)
@@ -236,8 +258,9 @@ func TestDropwatch(t *testing.T) {
 		{
 			// Ctrl-C while monitoring stops the kernel and returns to
 			// the prompt, which still takes commands.
-			name: "sigint-returns-to-prompt",
-			args: []string{"-l", "kas"},
+			name:     "sigint-returns-to-prompt",
+			ourNotes: []string{noLosses},
+			args:     []string{"-l", "kas"},
 			drive: func(t *testing.T, k *kernel, p *proc) {
 				monitor(1)(t, k, p)
 				p.send(t, "show")
@@ -253,17 +276,23 @@ func TestDropwatch(t *testing.T) {
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			got := map[string][]string{}
+			got := map[string]*transcript{}
 			for _, tl := range []tool{cDropwatch, goDropwatch} {
 				t.Run(tl.name, func(t *testing.T) { got[tl.name] = sc.run(t, tl) })
 			}
-			if got["C"] == nil || got["Go"] == nil {
+			c, g := got["C"], got["Go"]
+			if c == nil || g == nil {
 				return // a tool was skipped (reason above) or failed
 			}
 			// Both runs are also checked against want; this diff is
-			// what matters when want itself is wrong.
-			if diff := cmp.Diff(got["C"], got["Go"]); diff != "" {
-				t.Errorf("Go output differs from the C dropwatch (-C +Go):\n%s", diff)
+			// what matters when want itself is wrong. Ours may add
+			// only ourHelp to stdout and "dropwatch: " lines to
+			// stderr (removed from g.stderr).
+			if diff := cmp.Diff(withOurHelp(c.stdout), g.stdout); diff != "" {
+				t.Errorf("Go stdout differs from the C dropwatch's plus ourHelp (-C +Go):\n%s", diff)
+			}
+			if diff := cmp.Diff(c.stderr, g.stderr); diff != "" {
+				t.Errorf("Go stderr (without its dropwatch: lines) differs from the C dropwatch's (-C +Go):\n%s", diff)
 			}
 		})
 	}
@@ -316,6 +345,9 @@ func TestSIGTERM(t *testing.T) {
 					t.Errorf("C dropwatch stopped the kernel on SIGTERM; it has no handler for it")
 				}
 				return // newKernel's cleanup stops the kernel
+			}
+			if notes, rest := splitOurLines(p.stderr.String()); !cmp.Equal(notes, []string{noLosses}) || rest != "" {
+				t.Errorf("stderr after SIGTERM: our lines %q and %q, want only %q", notes, rest, noLosses)
 			}
 			k.dm.waitMonitoring(t, false, stateTimeout)
 			startsAgain(t, k)

@@ -5,6 +5,7 @@ package e2e
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -116,6 +117,50 @@ var (
 	// says it is terminating on the same line.
 	eofLines = []string{"dropwatch> Terminating dropwatch...", "Shutting down ..."}
 )
+
+// What ours adds to the C tool's output, and nothing else may differ.
+var (
+	// ourHelp follows the C tool's help text (helpText) in ours: the
+	// commands the C tool does not have.
+	ourHelp = []string{
+		"top [N]\t\t\t\t - show the drops of the last capture, most first (N rows at most)",
+	}
+	// noLosses is the loss line ours prints on stderr each time
+	// monitoring stops, when nothing was lost.
+	noLosses = "dropwatch: losses: kernel tail drops 0, socket overruns 0 (0 alerts lost), full summaries 0, malformed 0, tracepoint samples lost 0; filtered out 0"
+)
+
+// ourPrefix starts every stderr line ours adds to the C tool's output.
+const ourPrefix = "dropwatch: "
+
+// withOurHelp returns the C tool's transcript as ours prints it: ourHelp
+// right after every complete helpText block.
+func withOurHelp(c []string) []string {
+	var out []string
+	for i := 0; i < len(c); i++ {
+		out = append(out, c[i])
+		if c[i] == helpText[0] && i+len(helpText) <= len(c) && slices.Equal(c[i:i+len(helpText)], helpText) {
+			out = append(out, c[i+1:i+len(helpText)]...)
+			out = append(out, ourHelp...)
+			i += len(helpText) - 1
+		}
+	}
+	return out
+}
+
+// splitOurLines separates the stderr lines ours adds (ourPrefix) from the
+// rest, which must be the C tool's.
+func splitOurLines(stderr string) (ours []string, rest string) {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(stderr, "\n") {
+		if strings.HasPrefix(line, ourPrefix) {
+			ours = append(ours, strings.TrimSuffix(line, "\n"))
+		} else {
+			b.WriteString(line)
+		}
+	}
+	return ours, b.String()
+}
 
 // showLines is the answer to "show" (NET_DM_CMD_CONFIG_GET).
 func showLines(mode string, trunc, queue int) []string {
