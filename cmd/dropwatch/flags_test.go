@@ -53,6 +53,10 @@ func TestNewFlags(t *testing.T) {
 			o.once, o.mode, o.onceOnly, o.packetFilterFlag = time.Second, "packet", []string{"ifindex", "ifindex"}, "ifindex"
 			o.filter.Ifindexes = []uint32{3, 4}
 		})},
+		{[]string{"--once", "1", "--proto", "ipv6", "--proto=0x0800"}, with(func(o *options) {
+			o.once, o.mode, o.onceOnly, o.packetFilterFlag = time.Second, "packet", []string{"proto", "proto"}, "proto"
+			o.filter.Protos = []uint16{0x86dd, 0x800}
+		})},
 		{[]string{"--once", "1", "--symbol", "^udp"}, with(func(o *options) {
 			o.once, o.onceOnly = time.Second, []string{"symbol"}
 			o.filter.Symbol = regexp.MustCompile("^udp")
@@ -105,6 +109,7 @@ func TestNewFlagErrors(t *testing.T) {
 		{[]string{"--once", "1", "--ifindex", "0"}, "dropwatch: invalid --ifindex '0': want an interface index, a number from 1 (see ip link)" + try},
 		{[]string{"--once", "1", "--symbol", "("}, "dropwatch: invalid --symbol '(': want a Go regular expression: error parsing regexp: missing closing ): `(`" + try},
 		{[]string{"--once", "1", "--reason", ","}, "dropwatch: invalid --reason ',': want drop reason names such as NO_SOCKET, separated by commas" + try},
+		{[]string{"--once", "1", "--proto", "0x10000"}, "dropwatch: invalid --proto '0x10000': protocol \"0x10000\" is out of range: EtherTypes are 16 bits, at most 0xffff" + try},
 		{[]string{"--s"}, "dropwatch: option '--s' is ambiguous; possibilities: --stack --sw --symbol" + try},
 	}
 	for _, tt := range tests {

@@ -67,6 +67,8 @@ type received struct {
 	evs   []dropmon.Event
 	err   error
 	panic any
+	// took receives the number of the Receive call that took this.
+	took chan int
 }
 
 // fakeBackend records requests; errs holds the errors the next requests of
@@ -82,8 +84,10 @@ type fakeBackend struct {
 	losses   dropmon.MonitorStats
 	drops    uint64
 	// feed carries the alerts of the open monitor.
-	feed   chan received
-	called chan string
+	feed chan received
+	// receives counts dropwatch's Receive calls and closes of monitors.
+	receives int
+	called   chan string
 }
 
 func newFakeBackend() *fakeBackend {
@@ -138,14 +142,38 @@ func (f *fakeBackend) waitCall(t *testing.T, call string) {
 }
 
 // send hands the monitor one datagram's events and waits until dropwatch
-// has taken them.
+// has queued them for printing (it is receiving again, or has closed the
+// monitor), so that a timer the test fires next comes after them.
 func (f *fakeBackend) send(t *testing.T, r received) {
 	t.Helper()
+	r.took = make(chan int, 1)
 	select {
 	case f.feed <- r:
 	case <-time.After(waitLimit):
 		t.Fatalf("dropwatch is not receiving")
 	}
+	taken := <-r.took
+	deadline := time.Now().Add(waitLimit)
+	for {
+		f.mu.Lock()
+		done := f.receives > taken
+		f.mu.Unlock()
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dropwatch did not take the alerts")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// receiving counts a Receive call or a close.
+func (f *fakeBackend) receiving() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.receives++
+	return f.receives
 }
 
 func sourceName(src dropmon.Source) string {
@@ -222,8 +250,12 @@ func (f *fakeBackend) FamilyID() uint16 { return testFamilyID }
 type fakeMonitor struct{ f *fakeBackend }
 
 func (m *fakeMonitor) Receive(ctx context.Context) ([]dropmon.Event, error) {
+	n := m.f.receiving()
 	select {
 	case r := <-m.f.feed:
+		if r.took != nil {
+			r.took <- n
+		}
 		if r.panic != nil {
 			panic(r.panic)
 		}
@@ -246,6 +278,7 @@ func (m *fakeMonitor) SocketDrops() (uint64, error) {
 }
 
 func (m *fakeMonitor) Close() error {
+	m.f.receiving()
 	m.f.record("close-monitor", "close-monitor")
 	return nil
 }

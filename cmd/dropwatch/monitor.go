@@ -231,9 +231,27 @@ func (w *watcher) loop() ending {
 				drain()
 			}
 		case <-deadline:
-			return endSignal
+			return w.emitQueued(endSignal)
 		case <-calm:
-			return endSignal
+			return w.emitQueued(endSignal)
+		}
+	}
+}
+
+// emitQueued prints the batches already received when the drain ends,
+// then ends monitoring.
+func (w *watcher) emitQueued(end ending) ending {
+	for {
+		select {
+		case b, ok := <-w.batches:
+			if !ok {
+				return end
+			}
+			if e := w.emit(b); e != running {
+				return e
+			}
+		default:
+			return end
 		}
 	}
 }

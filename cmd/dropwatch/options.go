@@ -434,7 +434,7 @@ func (o *options) packetFilter(name string) {
 // SKB_DROP_REASON_ prefix.
 func setReason(o *options, arg string) error {
 	for _, r := range strings.Split(arg, ",") {
-		r = strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(r)), "SKB_DROP_REASON_")
+		r = report.NormalizeReason(strings.TrimSpace(r))
 		if r == "" {
 			return usageErrorf("invalid --reason '%s': want drop reason names such as NO_SOCKET, separated by commas", arg)
 		}
@@ -456,7 +456,7 @@ func setSymbol(o *options, arg string) error {
 func setProto(o *options, arg string) error {
 	p, err := report.ParseProto(arg)
 	if err != nil {
-		return usageErrorf("invalid --proto '%s': want ipv4, ipv6, arp or an EtherType such as 0x800 (%v)", arg, err)
+		return usageErrorf("invalid --proto '%s': %v", arg, err)
 	}
 	o.filter.Protos = append(o.filter.Protos, p)
 	o.packetFilter("proto")
