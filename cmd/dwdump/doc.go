@@ -21,6 +21,9 @@
 //   - requests to the kernel time out instead of hanging;
 //   - -q, -s and -e do not join the alert group, so they need no
 //     CAP_SYS_ADMIN on Linux 6.7+;
+//   - without -b the receive buffer is 32 MiB (SO_RCVBUFFORCE), not 1 MiB
+//     capped at net.core.rmem_max, and records are written in batches
+//     while alerts are queued, so a burst of drops loses no alerts;
 //   - alerts lost to a full socket buffer are reported when the capture
 //     ends;
 //   - a failed -e exits 1 rather than with libnl's error code.

@@ -249,34 +249,93 @@ type receiveError struct{ err error }
 func (e receiveError) Error() string { return e.err.Error() }
 
 // writeCapture writes the pcap header, the NET_DM family record and then
-// one record per alert message until ctx is done, when it returns nil.
-// Each record reaches out in one Write, so a signal never cuts one.
-func (a *app) writeCapture(ctx context.Context, k kernel, mon monitor, out io.Writer, snapLen uint32) error {
-	w, err := nlpcap.NewWriter(out, nlpcap.Options{SnapLen: snapLen, Now: a.now})
+// one record per alert message until ctx is done, when it returns nil
+// once every message received until then is written.
+//
+// One goroutine receives and another writes, so that the socket is read
+// while records are written. Records are gathered in a buffer and written
+// out whenever no received message is waiting: one write(2) per record
+// while alerts trickle in, so a reader at the other end of a pipe sees
+// each at once as with dwdump's fflush, and one per buffer in a burst.
+// In the VM, write(2) was a fifth of the capture's CPU time in a burst
+// (docs/benchmarks.md).
+func (a *app) writeCapture(ctx context.Context, k kernel, mon monitor, out io.Writer, snapLen uint32) (err error) {
+	w, err := nlpcap.NewWriter(out, nlpcap.Options{SnapLen: snapLen, Now: a.now, BufferSize: writeBufferSize})
 	if err != nil {
 		return err
 	}
 	if err := w.WriteDatagram(a.familyRecord(ctx, k)); err != nil {
 		return err
 	}
-	for {
-		evs, err := mon.Receive(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return receiveError{err}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	q := make(chan received, queueLen)
+	go a.receiveAll(rctx, mon, q)
+	defer func() {
+		// Unblock and wait for the receiver: the caller closes mon next.
+		cancel()
+		for range q {
 		}
-		for _, ev := range evs {
+	}()
+	for r := range q {
+		if r.err != nil {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			return receiveError{r.err}
+		}
+		for _, ev := range r.evs {
 			// Every message the monitor passes on, decodable or not, as
 			// dwdump writes whatever it receives.
 			if ev.Raw == nil {
 				continue
 			}
-			if err := w.WriteDatagram(ev.Raw); err != nil {
+			if err := w.WriteDatagramAt(r.at, ev.Raw); err != nil {
 				return err
 			}
 		}
+		if len(q) == 0 {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	// ctx is done and everything received is written.
+	return w.Flush()
+}
+
+// Sizes of the capture's hand-off between its goroutines.
+const (
+	// queueLen bounds the received messages waiting to be written; when
+	// it is full the receiver waits and the socket buffer fills instead.
+	queueLen = 1024
+	// writeBufferSize is the most that waits in memory between writes.
+	writeBufferSize = 64 << 10
+)
+
+// received is one Receive's result, stamped when it returned (dwdump
+// stamps each record with gettimeofday right after receiving it).
+type received struct {
+	evs []dropmon.Event
+	at  time.Time
+	err error
+}
+
+// receiveAll sends what mon receives to q until ctx is done or Receive
+// fails, then closes q.
+func (a *app) receiveAll(ctx context.Context, mon monitor, q chan<- received) {
+	defer close(q)
+	for {
+		evs, err := mon.Receive(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				q <- received{err: err}
+			}
+			return
+		}
+		q <- received{evs: evs, at: a.now()}
 	}
 }
 

@@ -42,9 +42,16 @@ dwdump [ -w <file> -t <length> -q -l <limit> -p -s -b <size> -e -o <sw|hw> ]
 
 // Defaults and limits of dwdump 1.5.4.
 const (
-	maxTrunc       = 0xffff  // -t 0 or above this means this
-	defaultLimit   = 1000    // -l: the kernel's own default queue length
-	defaultBufSize = 1 << 20 // -b
+	maxTrunc     = 0xffff // -t 0 or above this means this
+	defaultLimit = 1000   // -l: the kernel's own default queue length
+	// defaultBufSize is the receive buffer without -b. dwdump 1.5.4's
+	// default is 1 MiB, which libnl sets with SO_RCVBUF and so caps at
+	// net.core.rmem_max (212992 by default, doubled by the kernel). Ours
+	// is dropwatch's 32 MiB, set with SO_RCVBUFFORCE as root: in a burst
+	// the kernel multicasts packet alerts faster than a capture writes
+	// them, and a full buffer discards them (see docs/benchmarks.md).
+	// The kernel charges only the memory queued alerts use.
+	defaultBufSize = dropmon.DefaultReadBuffer
 	// minBufSize replaces a -b of 0 or less, as libnl's
 	// nl_socket_set_buffer_size does.
 	minBufSize = 32768

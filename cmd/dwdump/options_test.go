@@ -40,7 +40,7 @@ func TestParseOptions(t *testing.T) {
 		args []string
 		want options
 	}{
-		{nil, options{file: "-", trunc: 0xffff, limit: 1000, bufSize: 1048576, source: sw | hw}},
+		{nil, options{file: "-", trunc: 0xffff, limit: 1000, bufSize: 33554432, source: sw | hw}},
 
 		// -w in every GNU form.
 		{[]string{"-w", "x.pcap"}, with(func(o *options) { o.file = "x.pcap" })},

@@ -131,7 +131,7 @@ type capture struct {
 
 // readCapture reads what there is of a capture, which may not exist yet
 // or be still being written.
-func readCapture(t *testing.T, path string) capture {
+func readCapture(t testing.TB, path string) capture {
 	t.Helper()
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
