@@ -169,3 +169,27 @@ func TestOnceInterruptedDuringDrain(t *testing.T) {
 	checkCode(t, h.wait(t), 0)
 	checkCalls(t, h, "config-get", "listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor")
 }
+
+// TestOnceTracepointSettings: --hw, --trunc and --queue mean nothing to the
+// tracepoint: each is said on stderr and monitoring goes on.
+func TestOnceTracepointSettings(t *testing.T) {
+	h := newHarness("")
+	h.app.stdin = blockingReader{}
+	h.app.backends.tracepoint = func(bool) (backend, error) { return h.be, nil }
+	h.start("--backend", "tracepoint", "--once", "1", "--hw", "--trunc", "5", "--queue", "7")
+	h.be.waitCall(t, "start -")
+	h.fire(t, time.Second)
+	h.fire(t, defaultTiming.drain)
+	h.fire(t, defaultTiming.flushQuiet)
+	checkCode(t, h.wait(t), 0)
+	want := "Initializing null lookup method\n" +
+		"dropwatch: --hw: set hw does not apply to the skb:kfree_skb tracepoint backend: it reports software drops only\n" +
+		"dropwatch: --trunc: set trunc does not apply to the skb:kfree_skb tracepoint backend: its packet alerts carry no packet data\n" +
+		"dropwatch: --queue: set queue does not apply to the skb:kfree_skb tracepoint backend: it has no kernel queue; lost samples are counted instead (stats)\n" +
+		"Enabling monitoring...\n"
+	if !strings.HasPrefix(h.stderr.String(), want) {
+		t.Errorf("stderr:\n%s\nwant it to start with:\n%s", h.stderr, want)
+	}
+	// No STATS_GET either: the tracer counts its own losses.
+	checkCalls(t, h, "config-get", "listen", "start -", "stop -", "close-monitor")
+}

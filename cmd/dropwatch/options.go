@@ -140,8 +140,9 @@ Monitoring once, without the REPL:
       --json            JSON lines on standard output: one per alert, then a
                         final one with the table and the losses
   -w, --write FILE      write every NET_DM alert message to FILE as pcap, as
-                        dwdump does ("-": standard output, and text goes to
-                        standard error); NET_DM only
+                        dwdump does; "-" is standard output, and then alerts
+                        are not printed as text and the table goes to
+                        standard error; NET_DM only
       --reason NAME     only drops with this reason (repeat, or NAME,NAME)
       --symbol REGEX    only drops at locations whose symbol matches REGEX
       --proto P         only packets of this protocol (ipv4, ipv6, arp, 0x800)
