@@ -56,7 +56,45 @@ var formatCases = []formatCase{
 		consumed:    1,   // no CONSUMED entry; NOT_SPECIFIED is 2
 		hasConsumed: true,
 	},
-	// TODO: Debian 6.1 and 6.12, captured in the qemu VM (testdata/README.md).
+	{
+		// Before SKB_CONSUMED (6.2): NOT_SPECIFIED is 1, and the
+		// location is printed with %p.
+		file: "kfree_skb-6.1.0-56-amd64.format",
+		name: "kfree_skb",
+		id:   1319,
+		fields: append(append([]Field(nil), commonFields...),
+			Field{Name: "skbaddr", Type: "void *", Offset: 8, Size: 8},
+			Field{Name: "location", Type: "void *", Offset: 16, Size: 8},
+			Field{Name: "protocol", Type: "unsigned short", Offset: 24, Size: 2},
+			Field{Name: "reason", Type: "enum skb_drop_reason", Offset: 28, Size: 4},
+		),
+		reasons: map[uint32]string{
+			1: "NOT_SPECIFIED", 2: "NO_SOCKET", 6: "UDP_CSUM", 46: "CPU_BACKLOG",
+			65: "TC_CHAIN_NOTFOUND", 66: "MAX",
+		},
+		nReasons:    66, // 1 through 66
+		consumed:    0,  // no CONSUMED entry, and NOT_SPECIFIED is 1
+		hasConsumed: false,
+	},
+	{
+		file: "kfree_skb-6.12.117+deb12-amd64.format",
+		name: "kfree_skb",
+		id:   1461,
+		fields: append(append([]Field(nil), commonFields...),
+			Field{Name: "skbaddr", Type: "void *", Offset: 8, Size: 8},
+			Field{Name: "location", Type: "void *", Offset: 16, Size: 8},
+			Field{Name: "rx_sk", Type: "void *", Offset: 24, Size: 8},
+			Field{Name: "protocol", Type: "unsigned short", Offset: 32, Size: 2},
+			Field{Name: "reason", Type: "enum skb_drop_reason", Offset: 36, Size: 4},
+		),
+		reasons: map[uint32]string{
+			2: "NOT_SPECIFIED", 3: "NO_SOCKET", 10: "UDP_CSUM", 61: "CPU_BACKLOG",
+			103: "LOCAL_MAC", 104: "MAX",
+		},
+		nReasons:    103, // 2 through 104
+		consumed:    1,   // no CONSUMED entry; NOT_SPECIFIED is 2
+		hasConsumed: true,
+	},
 }
 
 func readTestdata(t testing.TB, name string) []byte {
