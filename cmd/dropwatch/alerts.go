@@ -61,6 +61,12 @@ func packetLocation(p *dropmon.PacketAlert) report.Location {
 		return report.Location{Symbol: p.HWTrapName, Hardware: true}
 	}
 	sym, mod, _ := strings.Cut(p.Symbol, " [")
+	if p.HasPC && sym == pointer(p.PC) {
+		// The tracepoint backend without a symbol table stands the address
+		// in for the kernel's text in the "drop at:" line; the table and
+		// JSON already carry the address as such.
+		sym = ""
+	}
 	return report.Location{PC: p.PC, Symbol: sym, Module: strings.TrimSuffix(mod, "]")}
 }
 
