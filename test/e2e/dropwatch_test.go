@@ -43,12 +43,24 @@ func newKernel(t testing.TB) *kernel {
 // (to every listener, the tool included).
 func (k *kernel) makeDrops(t testing.TB, n int) {
 	t.Helper()
+	k.makeUnreported(t, n)
+	k.w.waitSeen(t, k.udp, k.drops, alertTimeout)
+}
+
+// makeUnreported makes n drops without waiting for NET_DM to report them
+// (it may not be monitoring at all), and checks that the kernel counted
+// each one in Udp NoPorts.
+func (k *kernel) makeUnreported(t testing.TB, n int) {
+	t.Helper()
+	before := udpNoPorts(t)
 	made, err := dropgen.Make(n)
 	if err != nil {
 		t.Fatalf("making %d drops: made %d: %v", n, made, err)
 	}
+	if got := udpNoPorts(t) - before; got != made {
+		t.Fatalf("Udp NoPorts grew by %d for the %d datagrams dropgen sent to a closed port", got, made)
+	}
 	k.drops += made
-	k.w.waitSeen(t, k.udp, k.drops, alertTimeout)
 }
 
 // pc is the single address inside __udp4_lib_rcv the kernel reported.

@@ -73,8 +73,18 @@ type proc struct {
 
 func startProc(t testing.TB, bin string, args ...string) *proc {
 	t.Helper()
+	return startProcTo(t, nil, bin, args...)
+}
+
+// startProcTo is startProc with standard output going to stdout instead of
+// p.stdout, unless it is nil.
+func startProcTo(t testing.TB, stdout *os.File, bin string, args ...string) *proc {
+	t.Helper()
 	p := &proc{cmd: exec.Command(bin, args...), exited: make(chan struct{})}
 	p.cmd.Stdout = &p.stdout
+	if stdout != nil {
+		p.cmd.Stdout = stdout
+	}
 	p.cmd.Stderr = &p.stderr
 	// No TERM: readline then behaves as on a dumb terminal, without
 	// bracketed-paste escapes.
@@ -126,6 +136,30 @@ func (p *proc) wait(t testing.TB, timeout time.Duration) int {
 		t.Fatalf("%s did not exit within %v\nstdout:\n%s\nstderr:\n%s", p.cmd.Path, timeout, p.stdout.String(), p.stderr.String())
 	}
 	return p.cmd.ProcessState.ExitCode()
+}
+
+// waitFor waits until out (p.stdout or p.stderr) holds text.
+func (p *proc) waitFor(t testing.TB, out *syncBuffer, text string, timeout time.Duration) {
+	t.Helper()
+	p.waitUntil(t, fmt.Sprintf("print %q", text), func() bool { return strings.Contains(out.String(), text) }, timeout)
+}
+
+// waitUntil waits until cond, which says what the process has to do, is
+// true.
+func (p *proc) waitUntil(t testing.TB, what string, cond func() bool, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		select {
+		case <-p.exited:
+			t.Fatalf("%s exited before it did %s\nstdout:\n%s\nstderr:\n%s", p.cmd.Path, what, p.stdout.String(), p.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not %s within %v\nstdout:\n%s\nstderr:\n%s", p.cmd.Path, what, timeout, p.stdout.String(), p.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // finish closes stdin, which ends both dropwatches at the prompt ("EOF"),

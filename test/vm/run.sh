@@ -12,7 +12,7 @@
 #   DROPWATCH_VM_OUT      results: console logs, files from the guest's /out
 #                         (default /tmp/dropwatch-vm)
 #   DROPWATCH_VM_ACCEL    tcg (default) or kvm
-#   DROPWATCH_VM_TIMEOUT  seconds each boot may take (default 240)
+#   DROPWATCH_VM_TIMEOUT  seconds each boot may take (default 480)
 #   DROPWATCH_VM_KERNELS  Debian meta packages to boot
 #                         (default "linux-image-amd64 linux-image-6.12-amd64")
 #   DROPWATCH_VM_RUN      -test.run (or -test.bench) pattern for the guest
@@ -30,7 +30,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${DROPWATCH_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/dropwatch-vm}
 OUT=${DROPWATCH_VM_OUT:-/tmp/dropwatch-vm}
 ACCEL=${DROPWATCH_VM_ACCEL:-tcg}
-BOOT_TIMEOUT=${DROPWATCH_VM_TIMEOUT:-240}
+BOOT_TIMEOUT=${DROPWATCH_VM_TIMEOUT:-480}
 KERNELS=${DROPWATCH_VM_KERNELS:-linux-image-amd64 linux-image-6.12-amd64}
 RUN=${DROPWATCH_VM_RUN:-}
 PACKAGES=${DROPWATCH_VM_PACKAGES:-}
@@ -89,8 +89,8 @@ apt_update() {
 }
 
 ensure_packages() {
-	local -a need=(qemu-system-x86 busybox-static xz-utils dropwatch cpio)
-	[[ $MODE == bench ]] && need+=(tshark)
+	# tshark decodes the guests' pcap files on the host (hostcheck).
+	local -a need=(qemu-system-x86 busybox-static xz-utils dropwatch cpio tshark)
 	local -a missing=()
 	local p
 	for p in "${need[@]}"; do
@@ -98,6 +98,9 @@ ensure_packages() {
 	done
 	((${#missing[@]})) || return 0
 	log "installing ${missing[*]}"
+	# Without this, wireshark-common's configuration asks whether
+	# non-root users may capture.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | as_root debconf-set-selections
 	local -a install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends)
 	if ! as_root "${install[@]}" "${missing[@]}" >"$OUT/apt-install.log" 2>&1; then
 		apt_update
@@ -318,6 +321,26 @@ report() {
 	return "$rc"
 }
 
+# hostcheck runs test/vm/hostcheck: tshark must decode the pcap files the
+# guests' test/e2e TestPcap left in their out/ directories. Only after a
+# full test run, which makes them; it prints its own result.
+HOSTCHECK_FAILED=0
+hostcheck() {
+	if [[ $MODE != test || -n $RUN || ( -n $PACKAGES && " $PACKAGES " != *" test/e2e "* ) ]]; then
+		log "hostcheck: not run (DROPWATCH_VM_RUN or DROPWATCH_VM_PACKAGES leave out test/e2e's TestPcap)"
+		return 0
+	fi
+	log "hostcheck: tshark decodes the guests' pcap files"
+	if ! (cd "$ROOT" && DROPWATCH_VM_OUT=$OUT DROPWATCH_VM_LABELS="$*" \
+		"$GO" test -count=1 -v -tags hostcheck -run '^TestPcaps$' ./test/vm/hostcheck >"$OUT/hostcheck.log" 2>&1); then
+		sed 's/^/      | /' "$OUT/hostcheck.log"
+		log "hostcheck: FAILED (log $OUT/hostcheck.log)"
+		HOSTCHECK_FAILED=1
+		return 0
+	fi
+	grep -E '^\s*--- (PASS|FAIL)' "$OUT/hostcheck.log" | sed 's/^ */   /'
+}
+
 main() {
 	parse_args "$@"
 	mkdir -p "$OUT" "$CACHE"
@@ -358,12 +381,13 @@ main() {
 			passed_all=$((passed_all + p)) failed_all=$((failed_all + f)) skipped_all=$((skipped_all + s))
 		fi
 	done
-	failed_all=$((failed_all + BUILD_FAILURES))
+	hostcheck "${labels[@]}"
+	failed_all=$((failed_all + BUILD_FAILURES + HOSTCHECK_FAILED))
 	((BUILD_FAILURES == 0)) || log "$BUILD_FAILURES build failure(s), see above"
 	((skipped_all == 0)) || log "WARNING: $skipped_all test(s) SKIPPED, not passed"
 	log "done"
 	echo "vmtest: $passed_all passed, $failed_all failed, $skipped_all skipped"
-	((failed == 0 && BUILD_FAILURES == 0))
+	((failed == 0 && BUILD_FAILURES == 0 && HOSTCHECK_FAILED == 0))
 }
 
 main "$@"
