@@ -12,7 +12,8 @@ mount -t tmpfs tmpfs /tmp
 mkdir -p /out
 ip link set lo up
 
-# Written by run.sh: VM_KERNEL, VM_MODE, VM_RUN, VM_BOOT_TIMEOUT, VM_BENCHTIME.
+# Written by run.sh: VM_KERNEL, VM_MODE, VM_RUN, VM_BOOT_TIMEOUT, VM_BENCHTIME,
+# VM_BENCH_DROPS.
 . /etc/vmtest.env
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
@@ -30,6 +31,7 @@ else
 fi
 
 export DROPWATCH_VM=1 DROPWATCH_VM_KERNEL="$VM_KERNEL" DROPWATCH_VM_MODE="$VM_MODE"
+[ -z "$VM_BENCH_DROPS" ] || export DROPWATCH_BENCH_DROPS="$VM_BENCH_DROPS"
 export DROPWATCH_VM_OUT_DIR=/out
 export DROPWATCH_BIN=/bin/dropwatch DWDUMP_BIN=/bin/dwdump DROPGEN_BIN=/bin/dropgen
 export C_DROPWATCH_BIN=/c/dropwatch C_DWDUMP_BIN=/c/dwdump

@@ -24,6 +24,11 @@
 #                         time finish sooner even on 2 cores (measured: 58 s
 #                         against 37 + 42 s for the e2e tests).
 #   DROPWATCH_VM_BENCHTIME -test.benchtime in --bench mode (default 1x)
+#   --bench defaults: DROPWATCH_VM_PACKAGES=test/e2e, DROPWATCH_VM_RUN=
+#   BenchmarkTools, DROPWATCH_VM_PARALLEL=0 (each guest has the host's two
+#   cores to itself, so that CPU times are comparable), TIMEOUT 600;
+#   DROPWATCH_BENCH_DROPS sets the burst's size (default 20000). The
+#   tables end up in $DROPWATCH_VM_OUT/bench-tables.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -268,6 +273,7 @@ stage_kernel() {
 		VM_RUN='$RUN'
 		VM_BOOT_TIMEOUT='$BOOT_TIMEOUT'
 		VM_BENCHTIME='$BENCHTIME'
+		VM_BENCH_DROPS='${DROPWATCH_BENCH_DROPS:-}'
 	EOF
 	(cd "$k" && find . | cpio -o -H newc --quiet | gzip -1 >"$STAGE/k-$label.cpio.gz")
 	cat "$STAGE/common.cpio.gz" "$STAGE/k-$label.cpio.gz" >"$STAGE/initrd-$label.gz"
@@ -321,6 +327,18 @@ report() {
 	return "$rc"
 }
 
+# bench_tables gathers the tables BenchmarkTools left in each guest's
+# /out/bench and prints them.
+bench_tables() {
+	local label f
+	for label in "$@"; do
+		f=$OUT/$label/out/bench/tables.md
+		[[ -f $f ]] && cat "$f" || echo "no tables from $label"
+	done >"$OUT/bench-tables.md"
+	cat "$OUT/bench-tables.md"
+	log "tables: $OUT/bench-tables.md"
+}
+
 # hostcheck runs test/vm/hostcheck: tshark must decode the pcap files the
 # guests' test/e2e TestPcap left in their out/ directories. Only after a
 # full test run, which makes them; it prints its own result.
@@ -343,6 +361,12 @@ hostcheck() {
 
 main() {
 	parse_args "$@"
+	if [[ $MODE == bench ]]; then
+		PACKAGES=${DROPWATCH_VM_PACKAGES:-test/e2e}
+		RUN=${DROPWATCH_VM_RUN:-BenchmarkTools}
+		PARALLEL=${DROPWATCH_VM_PARALLEL:-0}
+		BOOT_TIMEOUT=${DROPWATCH_VM_TIMEOUT:-600}
+	fi
 	mkdir -p "$OUT" "$CACHE"
 	log "dropwatch VM tests ($MODE), results in $OUT"
 	ensure_packages
@@ -383,6 +407,7 @@ main() {
 	done
 	hostcheck "${labels[@]}"
 	failed_all=$((failed_all + BUILD_FAILURES + HOSTCHECK_FAILED))
+	[[ $MODE != bench ]] || bench_tables "${labels[@]}"
 	((BUILD_FAILURES == 0)) || log "$BUILD_FAILURES build failure(s), see above"
 	((skipped_all == 0)) || log "WARNING: $skipped_all test(s) SKIPPED, not passed"
 	log "done"
