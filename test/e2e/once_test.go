@@ -83,29 +83,32 @@ var (
 	filteredRe  = regexp.MustCompile(`^losses: kernel tail drops \d+, socket overruns \d+ \(\d+ alerts lost\), full summaries \d+, malformed \d+, tracepoint samples lost \d+; filtered out (\d+)$`)
 )
 
-// splitTable splits --once's text output into the alerts before the table
-// and the table's lines.
-func splitTable(t testing.TB, out string) (alerts string, table []string) {
+// splitTable splits text output at the first top table: what comes before
+// it (--once's alerts), its lines, header left out, up to the loss line,
+// and what follows it (the REPL's next prompt).
+func splitTable(t testing.TB, out string) (before string, table []string, after string) {
 	t.Helper()
 	all := strings.SplitAfter(out, "\n")
 	for i, line := range all {
-		if slices.Equal(strings.Fields(line), tableHeader) {
-			for _, l := range all[i+1:] {
-				if l != "" {
-					table = append(table, strings.TrimSuffix(l, "\n"))
-				}
-			}
-			return strings.Join(all[:i], ""), table
+		if !slices.Equal(strings.Fields(line), tableHeader) {
+			continue
 		}
+		for j, l := range all[i+1:] {
+			table = append(table, strings.TrimSuffix(l, "\n"))
+			if strings.HasPrefix(l, "losses: ") {
+				return strings.Join(all[:i], ""), table, strings.Join(all[i+2+j:], "")
+			}
+		}
+		t.Fatalf("the table has no loss line: %q", table)
 	}
 	t.Fatalf("no table header %q on stdout:\n%s", tableHeader, out)
-	return "", nil
+	return "", nil, ""
 }
 
-// topTableOf parses the table at the end of --once's text output.
+// topTableOf parses the first top table in text output.
 func topTableOf(t testing.TB, out string) topTable {
 	t.Helper()
-	_, lines := splitTable(t, out)
+	_, lines, _ := splitTable(t, out)
 	if len(lines) < 2 {
 		t.Fatalf("the table has no total and loss lines: %q", lines)
 	}
@@ -313,7 +316,10 @@ func TestOnce(t *testing.T) {
 // reported in __udp4_lib_rcv and the drops it filtered out.
 func checkOnceText(t *testing.T, k *kernel, tc onceCase, out string) map[string]int {
 	t.Helper()
-	alerts, _ := splitTable(t, out)
+	alerts, _, after := splitTable(t, out)
+	if after != "" {
+		t.Errorf("stdout after the table: %q, want nothing", after)
+	}
 	tb := topTableOf(t, out)
 	if tb.total != tb.at(k.udp) {
 		t.Errorf("table total %d, but %d drops in %s: other drops than dropgen's", tb.total, tb.at(k.udp), k.udp.name)

@@ -35,9 +35,12 @@ func TestDrainBeforeStop(t *testing.T) {
 		repl bool
 		// assert: ours; the C tool's count is logged, not checked.
 		assert bool
+		// top: after Ctrl-C, the REPL's top command must count the
+		// drops too.
+		top bool
 	}{
 		{name: "C", tool: cDropwatch, args: []string{"-l", "kas"}, repl: true},
-		{name: "Go", tool: goDropwatch, args: []string{"-l", "kas"}, repl: true, assert: true},
+		{name: "Go", tool: goDropwatch, args: []string{"-l", "kas"}, repl: true, assert: true, top: true},
 		{name: "Go-once", tool: goDropwatch, args: []string{"-l", "kas", "--once", "1m", "--mode", "summary"}, assert: true},
 	}
 	for _, tt := range tests {
@@ -57,6 +60,9 @@ func TestDrainBeforeStop(t *testing.T) {
 			p.signal(t, syscall.SIGINT)
 			k.dm.waitMonitoring(t, false, stateTimeout)
 			code := -1
+			if tt.top {
+				p.send(t, "top")
+			}
 			if tt.repl {
 				code = p.finish(t)
 			} else {
@@ -81,6 +87,12 @@ func TestDrainBeforeStop(t *testing.T) {
 			}
 			if reported != k.drops {
 				t.Errorf("reported %d drops at %s, want the %d made", reported, k.udp.name, k.drops)
+			}
+			if tt.top {
+				tb := topTableOf(t, out)
+				if got := map[string]int{"at": tb.at(k.udp), "total": tb.total}; !cmp.Equal(got, map[string]int{"at": k.drops, "total": k.drops}) {
+					t.Errorf("top: %d drops in %s, %d in all, want %d in both", got["at"], k.udp.name, got["total"], k.drops)
+				}
 			}
 		})
 	}
