@@ -114,6 +114,12 @@ func (c *Client) Listen(cfg MonitorConfig) (*Monitor, error) {
 // The Events and their byte slices belong to the caller.
 func (m *Monitor) Receive(ctx context.Context) ([]Event, error) { return m.m.receive(ctx) }
 
+// ReceiveRaw is Receive without decoding: it returns the next datagram as
+// the kernel sent it (one or more whole netlink messages), for callers that
+// only store alerts, as dwdump does. ENOBUFS is counted and skipped as by
+// Receive. A Monitor is read with Receive or ReceiveRaw, not both at once.
+func (m *Monitor) ReceiveRaw(ctx context.Context) ([]byte, error) { return m.m.receiveRaw(ctx) }
+
 // Stats returns the monitor's counters.
 func (m *Monitor) Stats() MonitorStats { return m.m.statsSnapshot() }
 

@@ -207,15 +207,16 @@ func decodeHWEntries(b []byte, al *Alert) error {
 // Payload and Cookie alias b.
 func DecodePacketAlert(b []byte) (*PacketAlert, error) {
 	p := &PacketAlert{}
-	if err := decodePacketAlert(b, p, nil); err != nil {
+	if err := decodePacketAlert(b, p, nil, nil); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
 // decodePacketAlert fills p. strs, if not nil, interns strings so that the
-// few distinct symbols and reasons of a burst are allocated once.
-func decodePacketAlert(b []byte, p *PacketAlert, strs *interner) error {
+// few distinct symbols and reasons of a burst are allocated once. port, if
+// not nil, is where an IN_PORT attribute is decoded.
+func decodePacketAlert(b []byte, p *PacketAlert, strs *interner, port *Port) error {
 	a := attrs{b: b}
 	var err error
 	for a.next() {
@@ -235,7 +236,10 @@ func decodePacketAlert(b []byte, p *PacketAlert, strs *interner) error {
 			p.HWTrapName = strs.str(&a)
 		case attrInPort:
 			if p.InPort == nil {
-				p.InPort = &Port{}
+				if port == nil {
+					port = &Port{}
+				}
+				p.InPort = port
 			}
 			err = decodePort(a.data, p.InPort, strs)
 		case attrFlowActionCookie:
@@ -402,8 +406,13 @@ func decodeEvent(msg []byte, strs *interner) (ev Event, ok bool) {
 		}
 		return Event{Alert: al}, true
 	case cmdPacketAlert:
-		p := &PacketAlert{}
-		if err := decodePacketAlert(body, p, strs); err != nil {
+		// The alert and the port most alerts carry, in one allocation.
+		pp := &struct {
+			p    PacketAlert
+			port Port
+		}{}
+		p := &pp.p
+		if err := decodePacketAlert(body, p, strs, &pp.port); err != nil {
 			return Event{Err: fmt.Errorf("packet alert: %w", err)}, true
 		}
 		return Event{Packet: p}, true

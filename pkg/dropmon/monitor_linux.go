@@ -35,7 +35,8 @@ type monitor struct {
 	strs     interner
 	inode    uint64
 
-	deadlineSet bool
+	armed  context.Context // the context arm registered for
+	disarm func() bool
 
 	mu    sync.Mutex
 	stats MonitorStats
@@ -88,40 +89,72 @@ func (m *monitor) init(cfg MonitorConfig) error {
 
 func (m *monitor) receive(ctx context.Context) ([]Event, error) {
 	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if m.deadlineSet {
-			_ = m.conn.SetReadDeadline(time.Time{})
-			m.deadlineSet = false
-		}
-		stop := context.AfterFunc(ctx, func() { _ = m.conn.SetReadDeadline(time.Unix(1, 0)) })
-		n, err := m.conn.Read(m.buf)
-		if !stop() {
-			m.deadlineSet = true
-		}
+		b, err := m.read(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if errors.Is(err, unix.ENOBUFS) {
-				// The socket buffer overflowed and the kernel discarded
-				// alerts (netlink_overrun in net/netlink/af_netlink.c). It
-				// says so once per episode; SocketDrops has the count.
-				m.mu.Lock()
-				m.stats.Overruns++
-				m.mu.Unlock()
-				continue
-			}
-			return nil, &Error{Op: "receive", Err: err}
+			return nil, err
 		}
 		// Copy the datagram out of the reused buffer: events (their payload
 		// and raw bytes) belong to the caller and may outlive the next read.
-		evs := m.decode(append([]byte(nil), m.buf[:n]...))
-		if len(evs) > 0 {
+		if evs := m.decode(append([]byte(nil), b...)); len(evs) > 0 {
 			return evs, nil
 		}
 	}
+}
+
+func (m *monitor) receiveRaw(ctx context.Context) ([]byte, error) {
+	b, err := m.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	m.stats.Messages++
+	m.mu.Unlock()
+	return append([]byte(nil), b...), nil
+}
+
+// read returns the next datagram in the monitor's buffer, counting and
+// skipping ENOBUFS.
+func (m *monitor) read(ctx context.Context) ([]byte, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		m.arm(ctx)
+		n, err := m.conn.Read(m.buf)
+		if err == nil {
+			return m.buf[:n], nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if errors.Is(err, unix.ENOBUFS) {
+			// The socket buffer overflowed and the kernel discarded
+			// alerts (netlink_overrun in net/netlink/af_netlink.c). It
+			// says so once per episode; SocketDrops has the count.
+			m.mu.Lock()
+			m.stats.Overruns++
+			m.mu.Unlock()
+			continue
+		}
+		return nil, &Error{Op: "receive", Err: err}
+	}
+}
+
+// arm makes ctx's end unblock a read by moving the read deadline into the
+// past. It registers once per context rather than once per read: callers
+// pass the same context for a whole monitoring session, and a
+// registration per alert cost a tenth of the CPU in a packet burst
+// (docs/benchmarks.md).
+func (m *monitor) arm(ctx context.Context) {
+	if ctx == m.armed {
+		return
+	}
+	if m.disarm != nil && !m.disarm() {
+		// The previous context ended and set the deadline: clear it.
+		_ = m.conn.SetReadDeadline(time.Time{})
+	}
+	m.armed = ctx
+	m.disarm = context.AfterFunc(ctx, func() { _ = m.conn.SetReadDeadline(time.Unix(1, 0)) })
 }
 
 func (m *monitor) decode(b []byte) []Event {
@@ -219,5 +252,8 @@ func netlinkDrops(f interface{ Read([]byte) (int, error) }, inode uint64) (uint6
 }
 
 func (m *monitor) close() error {
+	if m.disarm != nil {
+		m.disarm()
+	}
 	return m.conn.Close()
 }
