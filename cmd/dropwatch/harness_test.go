@@ -400,6 +400,26 @@ func (h *harness) fire(t *testing.T, d time.Duration) {
 	}
 }
 
+// waitTimer waits until dropwatch has set a timer that lasts d, and
+// leaves it unfired.
+func (h *harness) waitTimer(t *testing.T, d time.Duration) {
+	t.Helper()
+	timeout := time.After(waitLimit)
+	for {
+		for _, tm := range h.timers {
+			if tm.d == d {
+				return
+			}
+		}
+		select {
+		case tm := <-h.clock.timers:
+			h.timers = append(h.timers, tm)
+		case <-timeout:
+			t.Fatalf("dropwatch set no %v timer; output:\n%s", d, h.stdout)
+		}
+	}
+}
+
 // collectTimers moves the timers dropwatch has set to h.timers.
 func (h *harness) collectTimers() {
 	for {

@@ -164,7 +164,9 @@ func TestOnceInterruptedDuringDrain(t *testing.T) {
 	h.start("--once", "2s")
 	h.be.waitCall(t, "start -")
 	h.fire(t, 2*time.Second)
-	h.collectTimers()
+	// The signal must come after dropwatch has seen the time up, which
+	// it shows by setting the drain's timer; before, it starts the drain.
+	h.waitTimer(t, defaultTiming.drain)
 	h.sigs <- os.Interrupt
 	checkCode(t, h.wait(t), 0)
 	checkCalls(t, h, "config-get", "listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor")
