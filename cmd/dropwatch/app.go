@@ -53,6 +53,15 @@ func (a *app) main(args []string) int {
 		return 0
 	}
 
+	// The table loads while the kernel side is set up and monitoring
+	// starts; the first lookup waits for it (symbols.go).
+	var syms *lazySymbols
+	if opts.lookup == lookupKas {
+		syms = loadLazily(func() (resolver, error) { return a.loadSymbols(opts.kallsyms) }, func(err error) {
+			fmt.Fprintln(a.stderr, symbolsUnusable(opts.kallsyms, err))
+		})
+	}
+
 	// As in the C tool, the kernel side comes first, then the lookup.
 	be, kind, code := selectBackend(a.backends, opts.backend, opts.stack, a.stdout, a.stderr)
 	if be == nil {
@@ -88,7 +97,7 @@ func (a *app) main(args []string) int {
 	if !opts.filter.Empty() {
 		s.filter = &opts.filter
 	}
-	s.res = a.lookup(s, opts)
+	s.res = lookup(s, syms)
 	// A panic must not leave the kernel monitoring for nobody.
 	defer func() {
 		if p := recover(); p != nil {
@@ -109,21 +118,15 @@ func (a *app) main(args []string) int {
 	return s.repl(in)
 }
 
-// lookup prints the C tool's lookup line and loads the symbol table once.
-// A table that cannot be used leaves raw addresses, as the C tool prints
-// when its lookups fail.
-func (a *app) lookup(s *session, opts options) resolver {
-	if opts.lookup != lookupKas {
+// lookup prints the C tool's lookup line and returns the resolver: none
+// for the null method, else the table that syms is loading.
+func lookup(s *session, syms *lazySymbols) resolver {
+	if syms == nil {
 		s.say(msgNullLookup)
 		return nil
 	}
 	s.say(msgKallsymsLookup)
-	r, err := a.loadSymbols(opts.kallsyms)
-	if err != nil {
-		fmt.Fprintln(a.stderr, symbolsUnusable(opts.kallsyms, err))
-		return nil
-	}
-	return r
+	return syms
 }
 
 func (a *app) lineReader(out *output) (lineReader, error) {

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
+)
+
+// slowLoader is a symbol loader that does not return until the test
+// releases it, as /proc/kallsyms takes seconds to parse under emulation.
+type slowLoader struct {
+	paths   chan string // the path of each load, when it begins
+	release chan struct{}
+	err     error
+}
+
+func newSlowLoader(err error) *slowLoader {
+	return &slowLoader{paths: make(chan string, 2), release: make(chan struct{}), err: err}
+}
+
+func (l *slowLoader) load(path string) (resolver, error) {
+	l.paths <- path
+	<-l.release
+	if l.err != nil {
+		return nil, l.err
+	}
+	return testSymbols(), nil
+}
+
+// TestKallsymsLoadsInBackground: the table loads while monitoring starts.
+// START goes out and the C tool's lines are printed while the loader has
+// not returned; the first summary alert waits for the table and is
+// resolved.
+func TestKallsymsLoadsInBackground(t *testing.T) {
+	l := newSlowLoader(nil)
+	h := newHarness("start\n")
+	h.app.loadSymbols = l.load
+	h.start("--kallsyms", "/tmp/k")
+	h.be.waitCall(t, "start -")
+	h.stdout.waitFor(t, "Issue Ctrl-C to stop monitoring\n")
+	if got := <-l.paths; got != "/tmp/k" {
+		t.Errorf("loaded %q, want /tmp/k", got)
+	}
+	// Fed without waiting: rendering it waits for the table.
+	h.be.feed <- summary(point(0xffffffff878bcae2, 25))
+	close(l.release)
+	h.stdout.waitFor(t, "25 drops at __udp4_lib_rcv+9a2 (0xffffffff878bcae2) [software]\n")
+	h.be.send(t, summary(point(0xffffffff82094413, 3)))
+	h.stdout.waitFor(t, "3 drops at tcp_v4_rcv+1a3 (0xffffffff82094413) [software]\n")
+	h.interruptTwice()
+	checkCode(t, h.wait(t), 0)
+	want := "Initializing kallsyms db\n" + monitoringOutput +
+		"25 drops at __udp4_lib_rcv+9a2 (0xffffffff878bcae2) [software]\n" +
+		"3 drops at tcp_v4_rcv+1a3 (0xffffffff82094413) [software]\n"
+	if !strings.HasPrefix(h.stdout.String(), want) {
+		t.Errorf("stdout does not start with %q:\n%s", want, h.stdout)
+	}
+	if len(l.paths) != 0 {
+		t.Errorf("the table was loaded more than once")
+	}
+}
+
+// TestKallsymsFailsInBackground: a table that fails to load after START
+// is reported once, at the first lookup, and leaves raw addresses.
+func TestKallsymsFailsInBackground(t *testing.T) {
+	l := newSlowLoader(kallsyms.ErrRestricted)
+	h := newHarness("start\n")
+	h.app.loadSymbols = l.load
+	h.start("-l", "kas")
+	h.be.waitCall(t, "start -")
+	h.stdout.waitFor(t, "Issue Ctrl-C to stop monitoring\n")
+	if h.stderr.String() != "" {
+		t.Errorf("stderr before the first lookup: %q", h.stderr)
+	}
+	close(l.release)
+	h.be.send(t, summary(point(0xffffffff878bcae2, 25)))
+	h.be.send(t, summary(point(0xffffffff82094413, 3)))
+	h.stdout.waitFor(t, "25 drops at location 0xffffffff878bcae2 [software]\n3 drops at location 0xffffffff82094413 [software]\n")
+	h.interruptTwice()
+	checkCode(t, h.wait(t), 0)
+	if n := strings.Count(h.stderr.String(), "raw addresses"); n != 1 {
+		t.Errorf("the failure was reported %d times, want once:\n%s", n, h.stderr)
+	}
+	if !strings.HasPrefix(h.stderr.String(), "dropwatch: every address in /proc/kallsyms is zero") {
+		t.Errorf("stderr = %q", h.stderr)
+	}
+}
