@@ -8,8 +8,10 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -23,38 +25,36 @@ const prompt = "dropwatch> "
 
 // Messages of the C tool's state machine, printed on stdout.
 const (
-	msgNullLookup      = "Initializing null lookup method"
-	msgKallsymsLookup  = "Initializing kallsyms db"
-	msgNoFamily        = "Unable to find NET_DM family, dropwatch can't work"
-	msgSocketCleanup   = "Cleaning up on socket creation error"
-	msgEnabling        = "Enabling monitoring..."
-	msgActivated       = "Kernel monitoring activated."
-	msgIssueCtrlC      = "Issue Ctrl-C to stop monitoring"
-	msgDeactivating    = "Deactivation requested, turning off monitoring"
-	msgGotStop         = "Got a stop message"
-	msgLimitReached    = "Alert limit reached, deactivating!"
-	msgSettingMode     = "Setting alert mode"
-	msgModeSet         = "Alert mode successfully set"
-	msgTruncSet        = "Truncation length successfully set"
-	msgQueueSet        = "Queue length successfully set"
-	msgGettingConfig   = "Getting existing configuration"
-	msgGettingStats    = "Getting statistics"
-	msgTerminating     = "Terminating dropwatch..."
-	msgShuttingDown    = "Shutting down ..."
-	fmtUnknownMethod   = "Unknown lookup method %s\n"
-	fmtAlertLimit      = "setting alert capture limit to %d\n"
-	fmtSettingTrunc    = "Setting truncation length to %d\n"
-	fmtSettingQueue    = "Setting queue length to %d\n"
-	fmtSettingSource   = "setting %s drops monitoring to %d\n"
-	fmtStartFailed     = "Failed activation request, error: %s\n"
-	fmtStopFailed      = "Stop request failed, error: %s\n"
-	fmtConfigFailed    = "Failed config request, error: %s\n"
-	lookupMethodsList  = "Available lookup methods:\nkas - use /proc/kallsyms\nnone - print raw addresses (the default)\n"
-	helpColumn         = 32 // the C help text tabs every description to column 32
-	helpTabWidth       = 8
-	helpHeader         = "Command Syntax:\n"
-	asctimeLayout      = "Mon Jan _2 15:04:05 2006" // asctime(3) without its "\n"
-	summaryFoundFormat = "%d drops at %s+%x (%s) [software]\n"
+	msgNullLookup     = "Initializing null lookup method"
+	msgKallsymsLookup = "Initializing kallsyms db"
+	msgNoFamily       = "Unable to find NET_DM family, dropwatch can't work"
+	msgSocketCleanup  = "Cleaning up on socket creation error"
+	msgEnabling       = "Enabling monitoring..."
+	msgActivated      = "Kernel monitoring activated."
+	msgIssueCtrlC     = "Issue Ctrl-C to stop monitoring"
+	msgDeactivating   = "Deactivation requested, turning off monitoring"
+	msgGotStop        = "Got a stop message"
+	msgLimitReached   = "Alert limit reached, deactivating!"
+	msgSettingMode    = "Setting alert mode"
+	msgModeSet        = "Alert mode successfully set"
+	msgTruncSet       = "Truncation length successfully set"
+	msgQueueSet       = "Queue length successfully set"
+	msgGettingConfig  = "Getting existing configuration"
+	msgGettingStats   = "Getting statistics"
+	msgTerminating    = "Terminating dropwatch..."
+	msgShuttingDown   = "Shutting down ..."
+	fmtUnknownMethod  = "Unknown lookup method %s\n"
+	fmtAlertLimit     = "setting alert capture limit to %d\n"
+	fmtSettingTrunc   = "Setting truncation length to %d\n"
+	fmtSettingQueue   = "Setting queue length to %d\n"
+	fmtSettingSource  = "setting %s drops monitoring to %d\n"
+	fmtStartFailed    = "Failed activation request, error: %s\n"
+	fmtStopFailed     = "Stop request failed, error: %s\n"
+	fmtConfigFailed   = "Failed config request, error: %s\n"
+	lookupMethodsList = "Available lookup methods:\nkas - use /proc/kallsyms\nnone - print raw addresses (the default)\n"
+	helpColumn        = 32 // the C help text tabs every description to column 32
+	helpTabWidth      = 8
+	helpHeader        = "Command Syntax:\n"
 )
 
 // Failures the C tool reports with perror(3), on stderr. The C tool's
@@ -101,74 +101,201 @@ func pointer(pc uint64) string {
 	if pc == 0 {
 		return "(nil)"
 	}
-	return fmt.Sprintf("%#x", pc)
+	var b [18]byte
+	return string(appendPointer(b[:0], pc))
 }
+
+// appendPointer appends an address as glibc's printf %p does: "(nil)" for
+// NULL, else 0x and the digits in lower case.
+func appendPointer(dst []byte, pc uint64) []byte {
+	if pc == 0 {
+		return append(dst, "(nil)"...)
+	}
+	return appendHex(dst, pc)
+}
+
+// appendHex appends an unsigned number as Go's %#x prints it: 0x, then
+// the digits, "0x0" for 0.
+func appendHex(dst []byte, v uint64) []byte {
+	return strconv.AppendUint(append(dst, "0x"...), v, 16)
+}
+
+// appendDecimal appends a number as printf's %d prints it.
+func appendDecimal(dst []byte, v int64) []byte { return strconv.AppendInt(dst, v, 10) }
 
 // summaryLines renders a summary alert: one line per software drop point,
 // then one per hardware trap that has a name. Each line counts as one alert
-// toward the alert limit, as in the C tool. The C tool prints counts (u32)
-// with %d.
+// toward the alert limit, as in the C tool. The lines share one string.
 func summaryLines(a *dropmon.Alert, r resolver) []string {
-	lines := make([]string, 0, len(a.Points)+len(a.HWEntries))
-	for _, p := range a.Points {
-		if name, off, ok := resolve(r, p.PC); ok {
-			lines = append(lines, fmt.Sprintf(summaryFoundFormat, int32(p.Count), name, off, pointer(p.PC)))
-			continue
-		}
-		lines = append(lines, fmt.Sprintf("%d drops at location %s [software]\n", int32(p.Count), pointer(p.PC)))
+	var buf [256]byte
+	b := buf[:0]
+	ends := make([]int, 0, len(a.Points)+len(a.HWEntries))
+	for i := range a.Points {
+		b = appendSummaryPoint(b, &a.Points[i], r)
+		ends = append(ends, len(b))
 	}
-	for _, h := range a.HWEntries {
-		if h.TrapName == "" {
-			continue
+	for i := range a.HWEntries {
+		if a.HWEntries[i].TrapName != "" {
+			b = appendSummaryHW(b, &a.HWEntries[i])
+			ends = append(ends, len(b))
 		}
-		lines = append(lines, fmt.Sprintf("%d drops at %s [hardware]\n", int32(h.Count), h.TrapName))
+	}
+	all := string(b)
+	lines := make([]string, len(ends))
+	start := 0
+	for i, end := range ends {
+		lines[i], start = all[start:end], end
 	}
 	return lines
 }
 
-// packetBlock renders a packet alert. Each line is printed only when the
-// kernel sent its attribute, in the C tool's order, then an empty line. The
-// location comes from the kernel's own SYMBOL text, never from kallsyms.
+// appendSummaryPoint appends a software drop point's line. The C tool
+// prints counts (u32) with %d.
+func appendSummaryPoint(b []byte, p *dropmon.DropPoint, r resolver) []byte {
+	b = appendDecimal(b, int64(int32(p.Count)))
+	name, off, ok := resolve(r, p.PC)
+	if !ok {
+		b = append(b, " drops at location "...)
+		b = appendPointer(b, p.PC)
+		return append(b, " [software]\n"...)
+	}
+	// "%d drops at %s+%x (%p) [software]\n"
+	b = append(b, " drops at "...)
+	b = append(b, name...)
+	b = append(b, '+')
+	b = strconv.AppendUint(b, off, 16)
+	b = append(b, " ("...)
+	b = appendPointer(b, p.PC)
+	return append(b, ") [software]\n"...)
+}
+
+// appendSummaryHW appends a hardware trap's line: "%d drops at %s
+// [hardware]\n".
+func appendSummaryHW(b []byte, h *dropmon.HWEntry) []byte {
+	b = appendDecimal(b, int64(int32(h.Count)))
+	b = append(b, " drops at "...)
+	b = append(b, h.TrapName...)
+	return append(b, " [hardware]\n"...)
+}
+
+// packetBlock renders a packet alert (appendPacketBlock).
 func packetBlock(p *dropmon.PacketAlert, loc *time.Location) string {
-	var b strings.Builder
+	var buf [512]byte
+	return string(appendPacketBlock(buf[:0], p, loc))
+}
+
+// appendPacketBlock appends a packet alert. Each line is printed only when
+// the kernel sent its attribute, in the C tool's order, then an empty
+// line. The location comes from the kernel's own SYMBOL text, never from
+// kallsyms.
+func appendPacketBlock(b []byte, p *dropmon.PacketAlert, loc *time.Location) []byte {
 	switch {
 	case p.HasPC && p.Symbol != "":
-		fmt.Fprintf(&b, "drop at: %s (%#x)\n", p.Symbol, p.PC)
+		b = append(b, "drop at: "...)
+		b = append(b, p.Symbol...)
+		b = append(b, " ("...)
+		b = appendHex(b, p.PC)
+		b = append(b, ")\n"...)
 	case p.HWTrapName != "" && p.HWTrapGroupName != "":
-		fmt.Fprintf(&b, "drop at: %s (%s)\n", p.HWTrapName, p.HWTrapGroupName)
+		b = append(b, "drop at: "...)
+		b = append(b, p.HWTrapName...)
+		b = append(b, " ("...)
+		b = append(b, p.HWTrapGroupName...)
+		b = append(b, ")\n"...)
 	}
 	if p.HasOrigin {
-		fmt.Fprintf(&b, "origin: %s\n", p.Origin)
+		b = append(b, "origin: "...)
+		b = append(b, p.Origin.String()...)
+		b = append(b, '\n')
 	}
 	if p.InPort != nil {
 		if p.InPort.HasIfindex {
-			fmt.Fprintf(&b, "input port ifindex: %d\n", int32(p.InPort.Ifindex))
+			b = append(b, "input port ifindex: "...)
+			b = appendDecimal(b, int64(int32(p.InPort.Ifindex)))
+			b = append(b, '\n')
 		}
 		if p.InPort.Name != "" {
-			fmt.Fprintf(&b, "input port name: %s\n", p.InPort.Name)
+			b = append(b, "input port name: "...)
+			b = append(b, p.InPort.Name...)
+			b = append(b, '\n')
 		}
 	}
 	if len(p.Cookie) > 0 {
-		fmt.Fprintf(&b, "cookie: %x\n", p.Cookie)
+		b = append(b, "cookie: "...)
+		b = hex.AppendEncode(b, p.Cookie)
+		b = append(b, '\n')
 	}
 	if p.HasTimestamp {
 		t := p.Timestamp.In(loc)
-		fmt.Fprintf(&b, "timestamp: %s %09d nsec\n", t.Format(asctimeLayout), t.Nanosecond())
+		b = append(b, "timestamp: "...)
+		b = appendAsctime(b, t)
+		b = append(b, ' ')
+		b = appendZeroPadded(b, uint64(t.Nanosecond()), 9)
+		b = append(b, " nsec\n"...)
 	}
 	if p.HasProto {
-		fmt.Fprintf(&b, "protocol: %#x\n", p.Proto)
+		b = append(b, "protocol: "...)
+		b = appendHex(b, uint64(p.Proto))
+		b = append(b, '\n')
 	}
 	if p.HasPayload {
-		fmt.Fprintf(&b, "length: %d\n", len(p.Payload))
+		b = append(b, "length: "...)
+		b = appendDecimal(b, int64(len(p.Payload)))
+		b = append(b, '\n')
 	}
 	if p.HasOrigLen {
-		fmt.Fprintf(&b, "original length: %d\n", p.OrigLen)
+		b = append(b, "original length: "...)
+		b = appendDecimal(b, int64(p.OrigLen))
+		b = append(b, '\n')
 	}
 	if p.Reason != "" {
-		fmt.Fprintf(&b, "drop reason: %s\n", p.Reason)
+		b = append(b, "drop reason: "...)
+		b = append(b, p.Reason...)
+		b = append(b, '\n')
 	}
-	b.WriteString("\n")
-	return b.String()
+	return append(b, '\n')
+}
+
+// asctimeNames are the day and month abbreviations of asctime(3).
+const (
+	asctimeDays   = "SunMonTueWedThuFriSat"
+	asctimeMonths = "JanFebMarAprMayJunJulAugSepOctNovDec"
+)
+
+// appendAsctime appends t as asctime(3) without its newline: "%.3s
+// %.3s%3d %.2d:%.2d:%.2d %d", e.g. "Fri Jul  5 00:05:09 2024" (the layout
+// "Mon Jan _2 15:04:05 2006").
+func appendAsctime(b []byte, t time.Time) []byte {
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	wd := int(t.Weekday())
+	b = append(b, asctimeDays[3*wd:3*wd+3]...)
+	b = append(b, ' ')
+	b = append(b, asctimeMonths[3*(month-1):3*month]...)
+	b = append(b, ' ')
+	if day < 10 {
+		b = append(b, ' ')
+	}
+	b = appendDecimal(b, int64(day))
+	b = append(b, ' ')
+	b = appendZeroPadded(b, uint64(hour), 2)
+	b = append(b, ':')
+	b = appendZeroPadded(b, uint64(minute), 2)
+	b = append(b, ':')
+	b = appendZeroPadded(b, uint64(sec), 2)
+	b = append(b, ' ')
+	return appendDecimal(b, int64(year))
+}
+
+// appendZeroPadded appends v in decimal with at least width digits, as
+// printf's %0*d does.
+func appendZeroPadded(b []byte, v uint64, width int) []byte {
+	var digits [20]byte
+	d := strconv.AppendUint(digits[:0], v, 10)
+	for i := len(d); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, d...)
 }
 
 // configText is the reply to "show".

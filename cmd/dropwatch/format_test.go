@@ -99,6 +99,27 @@ func TestSummaryLines(t *testing.T) {
 			},
 		},
 		{
+			name: "counts are u32 printed with %d; a second symbol's line; a hardware line after it",
+			alert: dropmon.Alert{
+				Points: []dropmon.DropPoint{
+					{PC: 0xffffffff878bc140, Count: 0xffffffff},
+					{PC: 0xffffffff82094270 + 0x10, Count: 0x80000000},
+				},
+				HWEntries: []dropmon.HWEntry{{TrapName: "ttl_error", Count: 4294967295}},
+			},
+			res: testSymbols(),
+			want: []string{
+				"-1 drops at __udp4_lib_rcv+0 (0xffffffff878bc140) [software]\n",
+				"-2147483648 drops at tcp_v4_rcv+10 (0xffffffff82094280) [software]\n",
+				"-1 drops at ttl_error [hardware]\n",
+			},
+		},
+		{
+			name:  "no points, no entries",
+			alert: dropmon.Alert{},
+			want:  []string{},
+		},
+		{
 			name:  "hardware only",
 			alert: dropmon.Alert{HWEntries: []dropmon.HWEntry{{TrapName: "ingress_vlan_filter", Count: 12}}},
 			want:  []string{"12 drops at ingress_vlan_filter [hardware]\n"},
@@ -179,6 +200,38 @@ func TestPacketBlock(t *testing.T) {
 			},
 			loc:  berlin,
 			want: "timestamp: Fri Jul  5 00:05:09 2024 000000042 nsec\n\n",
+		},
+		{
+			name: "address 0 and protocol 0 (0x%x); a negative ifindex (%d); a one-byte cookie; midnight on New Year's Day",
+			p: dropmon.PacketAlert{
+				HasPC: true, PC: 0, Symbol: "0x0",
+				InPort:       &dropmon.Port{Ifindex: 0xffffffff, HasIfindex: true},
+				Cookie:       []byte{0x0a},
+				HasTimestamp: true, Timestamp: time.Date(2000, 1, 1, 0, 0, 0, 999999999, time.UTC),
+				HasProto:   true,
+				HasOrigLen: true,
+			},
+			loc: time.UTC,
+			want: "drop at: 0x0 (0x0)\n" +
+				"input port ifindex: -1\n" +
+				"cookie: 0a\n" +
+				"timestamp: Sat Jan  1 00:00:00 2000 999999999 nsec\n" +
+				"protocol: 0x0\n" +
+				"original length: 0\n" +
+				"\n",
+		},
+		{
+			name: "a port name without ifindex; the last day of a leap year",
+			p: dropmon.PacketAlert{
+				InPort:       &dropmon.Port{Name: "eth0"},
+				HasTimestamp: true, Timestamp: time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC),
+				Reason: "TCP_CSUM",
+			},
+			loc: time.UTC,
+			want: "input port name: eth0\n" +
+				"timestamp: Tue Dec 31 23:59:59 2024 000000000 nsec\n" +
+				"drop reason: TCP_CSUM\n" +
+				"\n",
 		},
 		{
 			name: "nothing but an empty port nest and an unknown origin",
