@@ -5,18 +5,20 @@ package main
 // filters and pcap records (internal/report).
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
 )
 
 // unit is one alert toward the alert limit: a summary alert's line per drop
 // point or hardware trap, or a packet alert's block.
 type unit struct {
-	text     string // in the C tool's format (format.go)
+	// text is where the unit's text in the C tool's format (format.go)
+	// lies in its batch's text: text[0]:text[1].
+	text     [2]int
 	loc      report.Location
 	reason   string
 	proto    uint16
@@ -27,10 +29,11 @@ type unit struct {
 	stack    []string             // --stack: the call chain, resolved
 }
 
-// rendered is one alert message.
+// rendered is one alert message: its units are units[first:end] of its
+// batch.
 type rendered struct {
-	units []unit
-	mode  dropmon.AlertMode
+	first, end int
+	mode       dropmon.AlertMode
 	// raw is the netlink message for -w, nil unless the monitor keeps raw
 	// messages. It is written when at least one unit passed the filter.
 	raw []byte
@@ -39,15 +42,13 @@ type rendered struct {
 }
 
 // location names a drop location as the table and JSON lines show it:
-// the symbol and offset from kallsyms when there is a table, else the
-// address alone.
-func location(r resolver, pc uint64) report.Location {
+// the symbol and offset from kallsyms when there is a table (sym, found),
+// else the address alone.
+func location(pc uint64, sym kallsyms.Symbol, found bool) report.Location {
 	loc := report.Location{PC: pc}
-	if r == nil {
-		return loc
-	}
-	if sym, ok := r.Lookup(pc); ok {
-		loc.Symbol = fmt.Sprintf("%s+%#x", sym.DisplayName(), sym.Offset)
+	if found {
+		var b [64]byte
+		loc.Symbol = string(appendHex(append(append(b[:0], sym.DisplayName()...), '+'), sym.Offset))
 		loc.Module = sym.Module
 	}
 	return loc
@@ -70,40 +71,50 @@ func packetLocation(p *dropmon.PacketAlert) report.Location {
 	return report.Location{PC: p.PC, Symbol: sym, Module: strings.TrimSuffix(mod, "]")}
 }
 
-// summaryUnits pairs summaryLines' lines with their locations and counts,
-// skipping the hardware entries that have no trap name as it does.
-func summaryUnits(a *dropmon.Alert, r resolver, at time.Time) []unit {
-	lines := summaryLines(a, r)
-	units := make([]unit, 0, len(lines))
-	for _, p := range a.Points {
-		units = append(units, unit{loc: location(r, p.PC), count: uint64(p.Count), at: at})
+// appendSummaryUnits appends a summary alert's units to units and their
+// lines (summaryLines) to text, skipping the hardware entries that have no
+// trap name.
+func appendSummaryUnits(units []unit, text []byte, a *dropmon.Alert, r resolver, at time.Time) ([]unit, []byte) {
+	for i := range a.Points {
+		p := &a.Points[i]
+		sym, found := lookupSymbol(r, p.PC)
+		start := len(text)
+		text = appendSummaryPoint(text, p, sym, found)
+		units = append(units, unit{text: [2]int{start, len(text)}, loc: location(p.PC, sym, found), count: uint64(p.Count), at: at})
 	}
-	for _, h := range a.HWEntries {
-		if h.TrapName != "" {
-			units = append(units, unit{loc: report.Location{Symbol: h.TrapName, Hardware: true}, count: uint64(h.Count), at: at})
+	for i := range a.HWEntries {
+		h := &a.HWEntries[i]
+		if h.TrapName == "" {
+			continue
 		}
+		start := len(text)
+		text = appendSummaryHW(text, h)
+		units = append(units, unit{
+			text: [2]int{start, len(text)}, loc: report.Location{Symbol: h.TrapName, Hardware: true},
+			count: uint64(h.Count), at: at,
+		})
 	}
-	for i := range units {
-		units[i].text = lines[i]
-	}
-	return units
+	return units, text
 }
 
-// packetUnit is a packet alert's block, with its call chain when the
-// tracepoint gave one (--stack), printed after its fields and before the
-// empty line that ends it.
-func packetUnit(p *dropmon.PacketAlert, r resolver, loc *time.Location, stack []uint64) unit {
+// appendPacketUnit appends a packet alert's block to text and returns its
+// unit, with its call chain when the tracepoint gave one (--stack),
+// printed after its fields and before the empty line that ends it.
+func appendPacketUnit(text []byte, p *dropmon.PacketAlert, r resolver, loc *time.Location, stack []uint64) (unit, []byte) {
+	start := len(text)
+	text = appendPacketBlock(text, p, loc)
 	u := unit{
-		text: packetBlock(p, loc), loc: packetLocation(p), reason: p.Reason,
+		loc: packetLocation(p), reason: p.Reason,
 		proto: p.Proto, hasProto: p.HasProto, count: 1, packet: p,
 	}
 	if len(stack) > 0 {
-		u.text = strings.TrimSuffix(u.text, "\n") + stackText(r, stack) + "\n"
+		text = append(appendStack(text[:len(text)-1], r, stack), '\n')
 		for _, pc := range stack {
 			u.stack = append(u.stack, frameName(r, pc))
 		}
 	}
-	return u
+	u.text = [2]int{start, len(text)}
+	return u, text
 }
 
 // keep applies the filter to a unit.

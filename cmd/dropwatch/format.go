@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
 )
 
 const prompt = "dropwatch> "
@@ -131,7 +132,8 @@ func summaryLines(a *dropmon.Alert, r resolver) []string {
 	b := buf[:0]
 	ends := make([]int, 0, len(a.Points)+len(a.HWEntries))
 	for i := range a.Points {
-		b = appendSummaryPoint(b, &a.Points[i], r)
+		sym, found := lookupSymbol(r, a.Points[i].PC)
+		b = appendSummaryPoint(b, &a.Points[i], sym, found)
 		ends = append(ends, len(b))
 	}
 	for i := range a.HWEntries {
@@ -149,21 +151,21 @@ func summaryLines(a *dropmon.Alert, r resolver) []string {
 	return lines
 }
 
-// appendSummaryPoint appends a software drop point's line. The C tool
-// prints counts (u32) with %d.
-func appendSummaryPoint(b []byte, p *dropmon.DropPoint, r resolver) []byte {
+// appendSummaryPoint appends a software drop point's line, with its
+// symbol when found. The C tool prints counts (u32) with %d, and drops the
+// [module] tag, so that the line keeps its shape.
+func appendSummaryPoint(b []byte, p *dropmon.DropPoint, sym kallsyms.Symbol, found bool) []byte {
 	b = appendDecimal(b, int64(int32(p.Count)))
-	name, off, ok := resolve(r, p.PC)
-	if !ok {
+	if !found {
 		b = append(b, " drops at location "...)
 		b = appendPointer(b, p.PC)
 		return append(b, " [software]\n"...)
 	}
 	// "%d drops at %s+%x (%p) [software]\n"
 	b = append(b, " drops at "...)
-	b = append(b, name...)
+	b = append(b, sym.DisplayName()...)
 	b = append(b, '+')
-	b = strconv.AppendUint(b, off, 16)
+	b = strconv.AppendUint(b, sym.Offset, 16)
 	b = append(b, " ("...)
 	b = appendPointer(b, p.PC)
 	return append(b, ") [software]\n"...)
@@ -289,9 +291,12 @@ func appendAsctime(b []byte, t time.Time) []byte {
 
 // appendZeroPadded appends v in decimal with at least width digits, as
 // printf's %0*d does.
-func appendZeroPadded(b []byte, v uint64, width int) []byte {
-	var digits [20]byte
-	d := strconv.AppendUint(digits[:0], v, 10)
+func appendZeroPadded(b []byte, v uint64, width int) []byte { return appendPadded(b, v, 10, width) }
+
+// appendPadded appends v in base with at least width digits, zero-padded.
+func appendPadded(b []byte, v uint64, base, width int) []byte {
+	var digits [64]byte
+	d := strconv.AppendUint(digits[:0], v, base)
 	for i := len(d); i < width; i++ {
 		b = append(b, '0')
 	}

@@ -1,10 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -13,16 +14,38 @@ import (
 )
 
 // batch is what the receiving goroutine hands the printer: the messages of
-// one datagram, or why receiving ended.
+// one datagram, or why receiving ended. The printer returns it to
+// batchPool once printed, so that a burst reuses a few batches' storage.
 type batch struct {
-	msgs     []rendered
-	notes    []string // stderr lines about messages that were not understood
-	err      error
-	panicked any // a panic of the receiving goroutine, re-raised by the printer
+	msgs  []rendered
+	units []unit   // of every message, each message's in a row
+	text  []byte   // of every unit
+	notes []string // stderr lines about messages that were not understood
+	err   error
+	// panicked is a panic of the receiving goroutine, re-raised by the
+	// printer.
+	panicked any
 }
 
+var batchPool = sync.Pool{New: func() any { return new(batch) }}
+
+func newBatch() *batch { return batchPool.Get().(*batch) }
+
+// recycle empties b, dropping what it refers to, and returns it to the
+// pool.
+func (b *batch) recycle() {
+	clear(b.msgs)
+	clear(b.units)
+	clear(b.notes)
+	*b = batch{msgs: b.msgs[:0], units: b.units[:0], text: b.text[:0], notes: b.notes[:0]}
+	batchPool.Put(b)
+}
+
+// unitText is a unit's text in the C tool's format.
+func (b *batch) unitText(u *unit) []byte { return b.text[u.text[0]:u.text[1]] }
+
 // packets reports whether the batch holds packet alerts.
-func (b batch) packets() bool {
+func (b *batch) packets() bool {
 	for _, m := range b.msgs {
 		if m.mode == dropmon.ModePacket {
 			return true
@@ -122,8 +145,12 @@ func (s *session) listenPassively() (bool, error) {
 type watcher struct {
 	s       *session
 	src     eventSource
-	batches chan batch
-	count   uint64 // alerts printed since START: the limit counts per start
+	batches chan *batch
+	// text is what the printer has yet to write on the alert stream; json
+	// writes there (--json).
+	text  bytes.Buffer
+	json  *report.JSONWriter
+	count uint64 // alerts printed since START: the limit counts per start
 	// filtered counts the alerts the filter left out.
 	filtered uint64
 	// tailStart is the kernel's tail drop count at START, if known.
@@ -142,7 +169,8 @@ func (w *watcher) run() error {
 	s.table.Reset()
 	s.began = time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
-	w.batches = make(chan batch, 64)
+	w.batches = make(chan *batch, 64)
+	w.json = report.NewJSONWriter(&w.text)
 	go s.receive(ctx, w.src, w.batches)
 	defer func() {
 		cancel()
@@ -206,12 +234,13 @@ func (w *watcher) loop() ending {
 			if !ok {
 				return endReceive
 			}
-			// The timer is set before the alerts are printed, so that a
+			end, packets := w.take(b)
+			// The timer is set before the alerts are written, so that a
 			// test that has seen them knows which timer is current.
-			if w.draining && (w.packetMode() || b.packets()) {
+			if w.draining && (w.packetMode() || packets) {
 				calm = s.clock.After(s.timing.packetQuiet)
 			}
-			if end := w.emit(b); end != running {
+			if end = w.write(end); end != running {
 				return end
 			}
 		case sig := <-s.sigs:
@@ -247,7 +276,7 @@ func (w *watcher) emitQueued(end ending) ending {
 			if !ok {
 				return end
 			}
-			if e := w.emit(b); e != running {
+			if e := w.write(w.takeOnly(b)); e != running {
 				return e
 			}
 		default:
@@ -276,7 +305,7 @@ func (w *watcher) flush() {
 				return
 			}
 			calm = s.clock.After(s.timing.flushQuiet)
-			if w.emit(b) != running {
+			if w.write(w.takeOnly(b)) != running {
 				return
 			}
 		case sig := <-s.sigs:
@@ -288,13 +317,63 @@ func (w *watcher) flush() {
 	}
 }
 
-// emit prints a batch and counts its alerts. When the limit is reached in
-// the middle of a message, the rest of that message is still printed, as
-// the C tool does; later messages are not.
-func (w *watcher) emit(b batch) ending {
+// maxText bounds the text the printer gathers before it writes.
+const maxText = 64 << 10
+
+// take prints b and every batch queued behind it into w.text, up to
+// maxText, without waiting for more, and reports whether any held packet
+// alerts. The caller writes w.text: one write for a burst of alerts,
+// which the kernel sends one datagram each.
+func (w *watcher) take(b *batch) (end ending, packets bool) {
+	for {
+		packets = packets || b.packets()
+		if end = w.emit(b); end != running || w.text.Len() >= maxText {
+			return end, packets
+		}
+		var ok bool
+		select {
+		case b, ok = <-w.batches:
+			if !ok {
+				return endReceive, packets
+			}
+		default:
+			return running, packets
+		}
+	}
+}
+
+func (w *watcher) takeOnly(b *batch) ending {
+	end, _ := w.take(b)
+	return end
+}
+
+// write writes what take gathered and returns end, or endOutput if the
+// alert stream failed.
+func (w *watcher) write(end ending) ending {
+	if w.text.Len() > 0 {
+		w.s.alerts.write(w.text.Bytes())
+		w.text.Reset()
+	}
+	if w.s.outputFailed() != nil {
+		return endOutput
+	}
+	return end
+}
+
+// emit prints a batch into w.text, counts its alerts and recycles it.
+// When the limit is reached in the middle of a message, the rest of that
+// message is still printed, as the C tool does; later messages are not.
+func (w *watcher) emit(b *batch) ending {
+	defer b.recycle()
 	s := w.s
 	if b.panicked != nil {
 		panic(b.panicked)
+	}
+	if len(b.notes) > 0 || b.err != nil {
+		// What stderr says comes after the alerts before it.
+		if w.write(running) != running {
+			return endOutput
+		}
 	}
 	for _, n := range b.notes {
 		fmt.Fprint(s.stderr, n)
@@ -303,7 +382,6 @@ func (w *watcher) emit(b batch) ending {
 		s.warn(fmtReceiveFailed, strerror(b.err))
 		return endReceive
 	}
-	var text strings.Builder
 	limited := false
 	for _, m := range b.msgs {
 		s.mode, s.modeKnown = m.mode, true
@@ -315,22 +393,16 @@ func (w *watcher) emit(b batch) ending {
 				return endOutput
 			}
 		}
-		for _, u := range m.units {
+		for i := m.first; i < m.end; i++ {
+			u := &b.units[i]
 			s.table.Add(u.loc, u.reason, u.proto, u.hasProto, u.count)
-			s.writeUnit(&text, &u)
+			w.writeUnit(b, u)
 			w.count++
 			limited = limited || w.count == s.alertLimit
 		}
 		if limited {
-			break
+			return endLimit
 		}
-	}
-	s.alerts.print(text.String())
-	switch {
-	case s.outputFailed() != nil:
-		return endOutput
-	case limited:
-		return endLimit
 	}
 	return running
 }
@@ -338,17 +410,16 @@ func (w *watcher) emit(b batch) ending {
 // writeUnit appends an alert to the text printed on the alert stream: its
 // C-format text, or its JSON line (--json), or nothing when a pcap owns
 // standard output (-w -).
-func (s *session) writeUnit(b *strings.Builder, u *unit) {
+func (w *watcher) writeUnit(b *batch, u *unit) {
 	switch {
-	case s.json:
-		j := report.NewJSONWriter(b)
+	case w.s.json:
 		if u.packet != nil {
-			j.Packet(u.packet, u.loc, u.stack)
+			w.json.Packet(u.packet, u.loc, u.stack)
 		} else {
-			j.Summary(u.at, u.loc, u.count)
+			w.json.Summary(u.at, u.loc, u.count)
 		}
-	case !s.quietAlerts:
-		b.WriteString(u.text)
+	case !w.s.quietAlerts:
+		w.text.Write(b.unitText(u))
 	}
 }
 
@@ -396,9 +467,9 @@ func (s *session) tailDrops() (uint64, bool) {
 // receive reads alerts and renders them for the printer until ctx is done
 // or receiving fails. Rendering here lets the printer drop the events,
 // which are only valid until the next Receive.
-func (s *session) receive(ctx context.Context, src eventSource, out chan<- batch) {
+func (s *session) receive(ctx context.Context, src eventSource, out chan<- *batch) {
 	defer close(out)
-	send := func(b batch) bool {
+	send := func(b *batch) bool {
 		select {
 		case out <- b:
 			return true
@@ -408,14 +479,14 @@ func (s *session) receive(ctx context.Context, src eventSource, out chan<- batch
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			send(batch{panicked: p})
+			send(&batch{panicked: p})
 		}
 	}()
 	for {
 		evs, err := src.Receive(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
-				send(batch{err: err})
+				send(&batch{err: err})
 			}
 			return
 		}
@@ -432,14 +503,15 @@ func (s *session) receive(ctx context.Context, src eventSource, out chan<- batch
 // render renders the events of one datagram and applies the filter;
 // stacks, when not nil, holds the kernel call chain of each (--stack on
 // the tracepoint).
-func (s *session) render(evs []dropmon.Event, stacks [][]uint64) batch {
-	var b batch
+func (s *session) render(evs []dropmon.Event, stacks [][]uint64) *batch {
+	b := newBatch()
 	at := time.Now()
 	for i, ev := range evs {
-		var m rendered
+		m := rendered{first: len(b.units)}
 		switch {
 		case ev.Alert != nil:
-			m = rendered{units: summaryUnits(ev.Alert, s.res, at), mode: dropmon.ModeSummary}
+			m.mode = dropmon.ModeSummary
+			b.units, b.text = appendSummaryUnits(b.units, b.text, ev.Alert, s.res, at)
 		case ev.Packet != nil:
 			p := ev.Packet
 			if p.HasPC && p.Symbol == "" {
@@ -453,23 +525,28 @@ func (s *session) render(evs []dropmon.Event, stacks [][]uint64) batch {
 			if i < len(stacks) {
 				stack = stacks[i]
 			}
-			m = rendered{units: []unit{packetUnit(p, s.res, s.loc, stack)}, mode: dropmon.ModePacket}
+			var u unit
+			u, b.text = appendPacketUnit(b.text, p, s.res, s.loc, stack)
+			m.mode = dropmon.ModePacket
+			b.units = append(b.units, u)
 		case ev.Err != nil:
 			b.notes = append(b.notes, fmt.Sprintf("dropwatch: ignoring a message: %v\n", ev.Err))
 			continue
 		default:
 			continue
 		}
-		kept := m.units[:0]
-		for _, u := range m.units {
-			if keep(s.filter, &u) {
-				kept = append(kept, u)
+		// The units the filter keeps move to the front of the message's.
+		m.end = m.first
+		for j := m.first; j < len(b.units); j++ {
+			if keep(s.filter, &b.units[j]) {
+				b.units[m.end] = b.units[j]
+				m.end++
 			} else {
 				m.filtered++
 			}
 		}
-		m.units = kept
-		if len(kept) > 0 {
+		b.units = b.units[:m.end]
+		if m.end > m.first {
 			m.raw = ev.Raw
 		}
 		b.msgs = append(b.msgs, m)

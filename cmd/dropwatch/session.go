@@ -66,6 +66,15 @@ func (o *output) print(s string) {
 	}
 }
 
+// write is print for bytes.
+func (o *output) write(p []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err == nil {
+		_, o.err = o.w.Write(p)
+	}
+}
+
 // outputFailed is the first write error of the status or alert stream.
 func (s *session) outputFailed() error {
 	if err := s.out.failed(); err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
@@ -58,17 +57,12 @@ func (l *lazySymbols) Lookup(pc uint64) (kallsyms.Symbol, bool) {
 	return t.Lookup(pc)
 }
 
-// resolve returns the name and offset the summary line prints. As the C
-// tool does, it drops the [module] tag, so that the line keeps its shape.
-func resolve(r resolver, pc uint64) (name string, off uint64, ok bool) {
+// lookupSymbol looks pc up in r, which may be nil.
+func lookupSymbol(r resolver, pc uint64) (kallsyms.Symbol, bool) {
 	if r == nil {
-		return "", 0, false
+		return kallsyms.Symbol{}, false
 	}
-	sym, ok := r.Lookup(pc)
-	if !ok {
-		return "", 0, false
-	}
-	return sym.DisplayName(), sym.Offset, true
+	return r.Lookup(pc)
 }
 
 // symbolText stands in for the kernel's "%pS" text of a packet alert's
@@ -106,15 +100,19 @@ func symbolsUnusable(path string, err error) string {
 	return fmt.Sprintf("dropwatch: cannot use %s (%v), so drop locations are printed as raw addresses", path, err)
 }
 
-// stackText renders a drop's kernel call chain (--stack), innermost frame
-// first, as perf script prints one: a tab, the address, then the symbol
-// with its offset, or [unknown] as perf says when kallsyms has none.
-func stackText(r resolver, stack []uint64) string {
-	var b strings.Builder
+// appendStack appends a drop's kernel call chain (--stack), innermost
+// frame first, as perf script prints one: a tab, the address in 16 hex
+// digits, then the symbol with its offset, or [unknown] as perf says when
+// kallsyms has none.
+func appendStack(b []byte, r resolver, stack []uint64) []byte {
 	for _, pc := range stack {
-		fmt.Fprintf(&b, "\t%016x %s\n", pc, frameName(r, pc))
+		b = append(b, '\t')
+		b = appendPadded(b, pc, 16, 16)
+		b = append(b, ' ')
+		b = append(b, frameName(r, pc)...)
+		b = append(b, '\n')
 	}
-	return b.String()
+	return b
 }
 
 // frameName is a stack frame's symbol and offset, or [unknown].

@@ -113,14 +113,15 @@ func TestTracepointPacket(t *testing.T) {
 		"timestamp: Wed Nov 25 12:38:38 2026 730595860 nsec\n" +
 		"protocol: 0x800\n" +
 		"drop reason: NO_SOCKET\n\n"
-	if len(b.msgs) != 1 || len(b.msgs[0].units) != 1 || b.msgs[0].mode != dropmon.ModePacket {
+	if len(b.msgs) != 1 || len(b.units) != 1 || b.msgs[0].mode != dropmon.ModePacket {
 		t.Fatalf("rendered %+v", b.msgs)
 	}
-	if diff := cmp.Diff(want, b.msgs[0].units[0].text); diff != "" {
+	if diff := cmp.Diff(want, string(b.unitText(&b.units[0]))); diff != "" {
 		t.Errorf("rendered (-want +got):\n%s", diff)
 	}
 	s.res = nil
-	if got := s.render(evs, nil).msgs[0].units[0].text; !strings.HasPrefix(got, "drop at: 0xffffffff878bcae2 (0xffffffff878bcae2)\n") {
+	b = s.render(evs, nil)
+	if got := string(b.unitText(&b.units[0])); !strings.HasPrefix(got, "drop at: 0xffffffff878bcae2 (0xffffffff878bcae2)\n") {
 		t.Errorf("without symbols:\n%s", got)
 	}
 }
