@@ -62,6 +62,12 @@ func packetLocation(p *dropmon.PacketAlert) report.Location {
 		return report.Location{Symbol: p.HWTrapName, Hardware: true}
 	}
 	sym, mod, _ := strings.Cut(p.Symbol, " [")
+	// The kernel's "%pS" text ends in the function's size
+	// ("__udp4_lib_rcv+0x9a2/0xc30"); without it the location is the one
+	// summary mode and the tracepoint name, so one drop site is one row.
+	if i := strings.LastIndexByte(sym, '/'); i > 0 && strings.HasPrefix(sym[i+1:], "0x") {
+		sym = sym[:i]
+	}
 	if p.HasPC && sym == pointer(p.PC) {
 		// The tracepoint backend without a symbol table stands the address
 		// in for the kernel's text in the "drop at:" line; the table and

@@ -64,7 +64,7 @@ func TestTop(t *testing.T) {
 		{"top 0", 1, [][]string{{}}}, // an error, on stderr
 		{"top", 3, [][]string{
 			header,
-			{"1", "2", "100.0%", "__udp4_lib_rcv+0x9a2/0xc30", "NO_SOCKET", "0x0800"},
+			{"1", "2", "100.0%", "__udp4_lib_rcv+0x9a2", "NO_SOCKET", "0x0800"},
 			strings.Fields("total: 2 drops in 1 row"),
 			losses,
 		}},
