@@ -79,9 +79,14 @@ func TestCaptures(t *testing.T) {
 				t.Errorf("config_new mismatch (-want +got):\n%s", diff)
 			}
 
+			// Nothing had been tail-dropped; the counter is attribute type 0
+			// inside each nest.
 			st, err := DecodeStats(body(read("stats_new")))
-			if err != nil || st.Software == nil || st.Hardware == nil {
-				t.Errorf("stats_new: %+v, %v; want software and hardware statistics", st, err)
+			if err != nil {
+				t.Fatalf("stats_new: %v", err)
+			}
+			if diff := cmp.Diff(&Stats{Software: &OriginStats{}, Hardware: &OriginStats{}}, st); diff != "" {
+				t.Errorf("stats_new mismatch (-want +got):\n%s", diff)
 			}
 
 			// struct nlmsgerr: the negative errno, then the request's header;

@@ -36,7 +36,7 @@ const (
 	attrQueueLen  = 11 // NET_DM_ATTR_QUEUE_LEN, u32
 	attrStats     = 12 // NET_DM_ATTR_STATS, nested
 	attrHWStats   = 13 // NET_DM_ATTR_HW_STATS, nested
-	statsDropped  = 1  // NET_DM_ATTR_STATS_DROPPED, u64
+	statsDropped  = 0  // NET_DM_ATTR_STATS_DROPPED, u64: type 0 inside the nest
 
 	// The kernel's defaults (net/core/drop_monitor.c: net_dm_alert_mode,
 	// net_dm_trunc_len, net_dm_queue_len). The configuration is global
@@ -140,10 +140,17 @@ func (d *netdm) tailDropped(t testing.TB) (sw, hw uint64) {
 			continue
 		}
 		ad.Nested(func(nad *netlink.AttributeDecoder) error {
+			found := false
 			for nad.Next() {
 				if nad.Type() == statsDropped {
-					*into = nad.Uint64()
+					*into, found = nad.Uint64(), true
 				}
+			}
+			if !found {
+				// Both kernels put the counter in every stats nest
+				// (net_dm_stats_fill, net_dm_hw_stats_fill); a nest
+				// without it means this reader looks for the wrong type.
+				return fmt.Errorf("stats nest %d without NET_DM_ATTR_STATS_DROPPED", ad.Type())
 			}
 			return nil
 		})
