@@ -68,12 +68,6 @@ func packetLocation(p *dropmon.PacketAlert) report.Location {
 	if i := strings.LastIndexByte(sym, '/'); i > 0 && strings.HasPrefix(sym[i+1:], "0x") {
 		sym = sym[:i]
 	}
-	if p.HasPC && sym == pointer(p.PC) {
-		// The tracepoint backend without a symbol table stands the address
-		// in for the kernel's text in the "drop at:" line; the table and
-		// JSON already carry the address as such.
-		sym = ""
-	}
 	return report.Location{PC: p.PC, Symbol: sym, Module: strings.TrimSuffix(mod, "]")}
 }
 
@@ -106,11 +100,11 @@ func appendSummaryUnits(units []unit, text []byte, a *dropmon.Alert, r resolver,
 // appendPacketUnit appends a packet alert's block to text and returns its
 // unit, with its call chain when the tracepoint gave one (--stack),
 // printed after its fields and before the empty line that ends it.
-func appendPacketUnit(text []byte, p *dropmon.PacketAlert, r resolver, loc *time.Location, stack []uint64) (unit, []byte) {
+func appendPacketUnit(text []byte, p *dropmon.PacketAlert, where report.Location, r resolver, loc *time.Location, stack []uint64) (unit, []byte) {
 	start := len(text)
 	text = appendPacketBlock(text, p, loc)
 	u := unit{
-		loc: packetLocation(p), reason: p.Reason,
+		loc: where, reason: p.Reason,
 		proto: p.Proto, hasProto: p.HasProto, count: 1, packet: p,
 	}
 	if len(stack) > 0 {

@@ -21,8 +21,6 @@ func TestPacketLocation(t *testing.T) {
 			report.Location{PC: 0xffffffffc0a01234, Symbol: "nft_do_chain+0x3c1", Module: "nf_tables"}},
 		{"no size", dropmon.PacketAlert{HasPC: true, PC: 0xffffffff820a7f2c, Symbol: "__udp4_lib_rcv+0x4bc"},
 			report.Location{PC: 0xffffffff820a7f2c, Symbol: "__udp4_lib_rcv+0x4bc"}},
-		{"unresolved address stand-in", dropmon.PacketAlert{HasPC: true, PC: 0xffffffff820a7f2c, Symbol: "0xffffffff820a7f2c"},
-			report.Location{PC: 0xffffffff820a7f2c}},
 		{"hardware trap", dropmon.PacketAlert{HWTrapName: "blackhole_route"},
 			report.Location{Symbol: "blackhole_route", Hardware: true}},
 	}

@@ -514,19 +514,28 @@ func (s *session) render(evs []dropmon.Event, stacks [][]uint64) *batch {
 			b.units, b.text = appendSummaryUnits(b.units, b.text, ev.Alert, s.res, at)
 		case ev.Packet != nil:
 			p := ev.Packet
+			var where report.Location
 			if p.HasPC && p.Symbol == "" {
 				// NET_DM always sends the kernel's symbol text; the
-				// tracepoint backend has none to send.
+				// tracepoint backend has none to send: name the location
+				// as summary mode does, and stand in for the text.
+				sym, found := lookupSymbol(s.res, p.PC)
+				where = location(p.PC, sym, found)
 				withSymbol := *p
-				withSymbol.Symbol = symbolText(s.res, p.PC)
+				withSymbol.Symbol = pointer(p.PC)
+				if found {
+					withSymbol.Symbol = sym.String()
+				}
 				p = &withSymbol
+			} else {
+				where = packetLocation(p)
 			}
 			var stack []uint64
 			if i < len(stacks) {
 				stack = stacks[i]
 			}
 			var u unit
-			u, b.text = appendPacketUnit(b.text, p, s.res, s.loc, stack)
+			u, b.text = appendPacketUnit(b.text, p, where, s.res, s.loc, stack)
 			m.mode = dropmon.ModePacket
 			b.units = append(b.units, u)
 		case ev.Err != nil:

@@ -65,17 +65,6 @@ func lookupSymbol(r resolver, pc uint64) (kallsyms.Symbol, bool) {
 	return r.Lookup(pc)
 }
 
-// symbolText stands in for the kernel's "%pS" text of a packet alert's
-// location: "name+0xoff", with " [module]" for a module, or the address.
-func symbolText(r resolver, pc uint64) string {
-	if r != nil {
-		if sym, ok := r.Lookup(pc); ok {
-			return sym.String()
-		}
-	}
-	return pointer(pc)
-}
-
 // loadKallsyms reads path, or /proc/kallsyms when path is empty.
 func loadKallsyms(path string) (resolver, error) {
 	if path == "" {

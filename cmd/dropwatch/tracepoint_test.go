@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 )
@@ -119,10 +120,18 @@ func TestTracepointPacket(t *testing.T) {
 	if diff := cmp.Diff(want, string(b.unitText(&b.units[0]))); diff != "" {
 		t.Errorf("rendered (-want +got):\n%s", diff)
 	}
+	// The table and JSON name it as summary mode does.
+	if diff := cmp.Diff(report.Location{PC: 0xffffffff878bcae2, Symbol: "__udp4_lib_rcv+0x9a2"}, b.units[0].loc); diff != "" {
+		t.Errorf("location (-want +got):\n%s", diff)
+	}
 	s.res = nil
 	b = s.render(evs, nil)
 	if got := string(b.unitText(&b.units[0])); !strings.HasPrefix(got, "drop at: 0xffffffff878bcae2 (0xffffffff878bcae2)\n") {
 		t.Errorf("without symbols:\n%s", got)
+	}
+	// Unresolved: the address alone, no symbol repeating it.
+	if diff := cmp.Diff(report.Location{PC: 0xffffffff878bcae2}, b.units[0].loc); diff != "" {
+		t.Errorf("location without symbols (-want +got):\n%s", diff)
 	}
 }
 
