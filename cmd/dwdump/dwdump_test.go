@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/netip"
 	"os"
@@ -44,9 +43,7 @@ func readPcap(t *testing.T, b []byte) (uint32, [][]byte) {
 	}
 }
 
-func alert(raw string) dropmon.Event {
-	return dropmon.Event{Packet: &dropmon.PacketAlert{}, Raw: []byte(raw)}
-}
+func datagram(raw string) receipt { return receipt{datagram: []byte(raw)} }
 
 func TestCaptureSequence(t *testing.T) {
 	tests := []struct {
@@ -59,7 +56,7 @@ func TestCaptureSequence(t *testing.T) {
 			name: "defaults",
 			calls: []string{
 				"open",
-				"listen buffer=33554432 raw=true",
+				"listen buffer=33554432",
 				"config mode=packet trunc=65535 queue=1000",
 				"start sw+hw",
 				"stop sw+hw",
@@ -73,7 +70,7 @@ func TestCaptureSequence(t *testing.T) {
 			args: []string{"-t", "100", "-l", "50", "-b", "4096", "-o", "hw"},
 			calls: []string{
 				"open",
-				"listen buffer=4096 raw=true",
+				"listen buffer=4096",
 				"config mode=packet trunc=100 queue=50",
 				"start hw",
 				"stop hw",
@@ -85,18 +82,15 @@ func TestCaptureSequence(t *testing.T) {
 		{
 			name:    "passive: no configuration, no start, no stop",
 			args:    []string{"-p", "-o", "sw"},
-			calls:   []string{"open", "listen buffer=33554432 raw=true", "monitor close", "close"},
+			calls:   []string{"open", "listen buffer=33554432", "monitor close", "close"},
 			snaplen: 65535 + 2048,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.k.mon.receipts = []receipt{
-				{events: []dropmon.Event{alert("first alert"), alert("second, same datagram")}},
-				{events: []dropmon.Event{{Err: errors.New("undecodable"), Raw: []byte("written all the same")}}},
-				{events: []dropmon.Event{{Packet: &dropmon.PacketAlert{}}}}, // no raw bytes: nothing to write
-			}
+			// Whatever arrives is written, decodable or not, as C does.
+			h.k.mon.receipts = []receipt{datagram("first alert"), datagram("second alert"), datagram("undecodable, written all the same")}
 			got := h.run(syscall.SIGINT, tt.args...)
 			if got.code != 0 || got.stderr != "" {
 				t.Errorf("exit status %d, stderr %q; want 0 and nothing", got.code, got.stderr)
@@ -111,8 +105,8 @@ func TestCaptureSequence(t *testing.T) {
 			want := [][]byte{
 				nlpcap.NewFamilyMessage(nlpcap.NETDMFamily(0x1b, 0)),
 				[]byte("first alert"),
-				[]byte("second, same datagram"),
-				[]byte("written all the same"),
+				[]byte("second alert"),
+				[]byte("undecodable, written all the same"),
 			}
 			if diff := cmp.Diff(want, ds); diff != "" {
 				t.Errorf("records (-want +got):\n%s", diff)
@@ -128,7 +122,7 @@ func TestStopSignals(t *testing.T) {
 	for _, sig := range stopSignals {
 		t.Run(sig.String(), func(t *testing.T) {
 			h := newHarness(t)
-			h.k.mon.receipts = []receipt{{events: []dropmon.Event{alert("a")}}}
+			h.k.mon.receipts = []receipt{datagram("a")}
 			path := filepath.Join(t.TempDir(), "out.pcap")
 			got := h.run(sig, "-w", path)
 			if got.code != 0 || got.stdout != "" || got.stderr != "" {
@@ -197,56 +191,56 @@ func TestCaptureFailures(t *testing.T) {
 			errs:   map[string]error{"config": errno("config", syscall.EBUSY)},
 			code:   1,
 			stderr: []string{"Failed to configure drop monitor kernel module", "dwdump: dropmon: config: ...", `dwdump: the kernel is already monitoring drops: another dropwatch or dwdump is running, or one exited without stopping it. "dwdump -e" stops it, which also ends the other tool's capture.`},
-			calls:  []string{"open", "listen buffer=33554432 raw=true", "config mode=packet trunc=65535 queue=1000", "monitor close", "close"},
+			calls:  []string{"open", "listen buffer=33554432", "config mode=packet trunc=65535 queue=1000", "monitor close", "close"},
 		},
 		{
 			name:   "START refused with EAGAIN: no STOP, the monitor is someone else's",
 			errs:   map[string]error{"start": errno("start", syscall.EAGAIN)},
 			code:   1,
 			stderr: []string{"Failed to start monitoring", "dwdump: dropmon: start: ...", "dwdump: the kernel is already monitoring drops: ..."},
-			calls:  []string{"open", "listen buffer=33554432 raw=true", "config mode=packet trunc=65535 queue=1000", "start sw+hw", "monitor close", "close"},
+			calls:  []string{"open", "listen buffer=33554432", "config mode=packet trunc=65535 queue=1000", "start sw+hw", "monitor close", "close"},
 		},
 		{
 			name:   "START without CAP_NET_ADMIN",
 			errs:   map[string]error{"start": errno("start", syscall.EPERM)},
 			code:   1,
 			stderr: []string{"Failed to start monitoring", "dwdump: dropmon: start: ...", "dwdump: configuring the drop monitor needs CAP_NET_ADMIN, ..."},
-			calls:  []string{"open", "listen buffer=33554432 raw=true", "config mode=packet trunc=65535 queue=1000", "start sw+hw", "monitor close", "close"},
+			calls:  []string{"open", "listen buffer=33554432", "config mode=packet trunc=65535 queue=1000", "start sw+hw", "monitor close", "close"},
 		},
 		{
 			name:   "no hardware drops without devlink",
 			errs:   map[string]error{"start": errno("start", syscall.EOPNOTSUPP)},
 			code:   1,
 			stderr: []string{"Failed to start monitoring", "dwdump: dropmon: start: ...", "dwdump: this kernel cannot monitor hardware drops (that needs devlink, CONFIG_NET_DEVLINK): use -o sw."},
-			calls:  []string{"open", "listen buffer=33554432 raw=true", "config mode=packet trunc=65535 queue=1000", "start sw+hw", "monitor close", "close"},
+			calls:  []string{"open", "listen buffer=33554432", "config mode=packet trunc=65535 queue=1000", "start sw+hw", "monitor close", "close"},
 		},
 		{
 			name:   "no packet mode before 5.4",
 			errs:   map[string]error{"config": errno("config", syscall.EOPNOTSUPP)},
 			code:   1,
 			stderr: []string{"Failed to configure drop monitor kernel module", "dwdump: dropmon: config: ...", "dwdump: this kernel's drop monitor predates Linux 5.4; dwdump needs its packet mode."},
-			calls:  []string{"open", "listen buffer=33554432 raw=true", "config mode=packet trunc=65535 queue=1000", "monitor close", "close"},
+			calls:  []string{"open", "listen buffer=33554432", "config mode=packet trunc=65535 queue=1000", "monitor close", "close"},
 		},
 		{
 			name:   "kernel silent",
 			errs:   map[string]error{"config": &dropmon.Error{Op: "config", Err: dropmon.ErrTimeout}},
 			code:   1,
 			stderr: []string{"Failed to configure drop monitor kernel module", "dwdump: dropmon: config: ...", "dwdump: the kernel did not answer in time."},
-			calls:  []string{"open", "listen buffer=33554432 raw=true", "config mode=packet trunc=65535 queue=1000", "monitor close", "close"},
+			calls:  []string{"open", "listen buffer=33554432", "config mode=packet trunc=65535 queue=1000", "monitor close", "close"},
 		},
 		{
 			name:   "joining the group without CAP_SYS_ADMIN (6.7+)",
 			errs:   map[string]error{"listen": errno("join group", syscall.EPERM)},
 			code:   1,
 			stderr: []string{"Failed to join multicast group", "dwdump: dropmon: join group: ...", `dwdump: receiving drop alerts needs CAP_SYS_ADMIN on Linux 6.7 and later (the "events" group is GENL_MCAST_CAP_SYS_ADMIN): run dwdump as root.`},
-			calls:  []string{"open", "listen buffer=33554432 raw=true", "close"},
+			calls:  []string{"open", "listen buffer=33554432", "close"},
 		},
 		{
 			name:   "unwritable -w: the kernel is left alone",
 			args:   []string{"-w", "/nonexistent/dir/x.pcap"},
 			code:   1,
 			stderr: []string{"/nonexistent/dir/x.pcap: /nonexistent/dir/x.pcap: No such file or directory"},
-			calls:  []string{"open", "listen buffer=33554432 raw=true", "monitor close", "close"},
+			calls:  []string{"open", "listen buffer=33554432", "monitor close", "close"},
 		},
 	}
 	for _, tt := range tests {
@@ -517,8 +511,8 @@ func TestCaptureDecodesInTShark(t *testing.T) {
 	}
 	h := newHarness(t)
 	h.k.mon.receipts = []receipt{
-		{events: []dropmon.Event{{Packet: &dropmon.PacketAlert{}, Raw: pa.Message()}}},
-		{events: []dropmon.Event{{Packet: &dropmon.PacketAlert{}, Raw: pa.Message()}}},
+		{datagram: pa.Message()},
+		{datagram: pa.Message()},
 	}
 	path := filepath.Join(t.TempDir(), "packets.pcap")
 	if got := h.run(syscall.SIGTERM, "-o", "sw", "-w", path); got.code != 0 {

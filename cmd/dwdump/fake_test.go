@@ -96,7 +96,7 @@ func (k *fakeKernel) Stats(ctx context.Context) (*dropmon.Stats, error) {
 }
 
 func (k *fakeKernel) Listen(cfg dropmon.MonitorConfig) (monitor, error) {
-	k.log("listen buffer=%d raw=%v", cfg.ReadBuffer, cfg.KeepRaw)
+	k.log("listen buffer=%d", cfg.ReadBuffer)
 	if err := k.errs["listen"]; err != nil {
 		return nil, err
 	}
@@ -108,10 +108,10 @@ func (k *fakeKernel) Close() error {
 	return nil
 }
 
-// receipt is what one Receive returns.
+// receipt is what one ReceiveRaw returns.
 type receipt struct {
-	events []dropmon.Event
-	err    error
+	datagram []byte
+	err      error
 }
 
 // fakeMonitor returns its receipts in turn, then blocks until the
@@ -125,11 +125,11 @@ type fakeMonitor struct {
 	stats    dropmon.MonitorStats
 }
 
-func (m *fakeMonitor) Receive(ctx context.Context) ([]dropmon.Event, error) {
+func (m *fakeMonitor) ReceiveRaw(ctx context.Context) ([]byte, error) {
 	if len(m.receipts) > 0 {
 		r := m.receipts[0]
 		m.receipts = m.receipts[1:]
-		return r.events, r.err
+		return r.datagram, r.err
 	}
 	m.once.Do(func() { close(m.blocked) })
 	<-ctx.Done()
