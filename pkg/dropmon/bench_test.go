@@ -2,6 +2,7 @@ package dropmon
 
 import (
 	"testing"
+	"time"
 
 	"github.com/mdlayher/netlink"
 )
@@ -27,20 +28,7 @@ func BenchmarkDecodeSummary(b *testing.B) {
 }
 
 func BenchmarkDecodePacket(b *testing.B) {
-	msg := nlmsg(b, 0x1c, cmdPacketAlert, encode(b, func(ae *netlink.AttributeEncoder) {
-		ae.Uint16(attrOrigin, 0)
-		ae.Uint64(attrPC, 0xffffffff878bcae2)
-		ae.String(attrReason, "NO_SOCKET")
-		ae.String(attrSymbol, "__udp4_lib_rcv+0x9a2/0xc30")
-		ae.Nested(attrInPort, func(nae *netlink.AttributeEncoder) error {
-			nae.Uint32(attrPortNetdevIfindex, 1)
-			return nil
-		})
-		ae.Uint64(attrTimestamp, 1764074318730595860)
-		ae.Uint32(attrOrigLen, 74)
-		ae.Uint16(attrProto, 0x0800)
-		ae.Bytes(attrPayload, make([]byte, 74))
-	}))
+	msg := nlmsg(b, 0x1c, cmdPacketAlert, softwareDrop(b, time.Unix(0, 1764074318730595860), make([]byte, 74)))
 	var strs interner
 	b.ReportAllocs()
 	b.SetBytes(int64(len(msg)))

@@ -155,6 +155,27 @@ func TestDecodeAlert(t *testing.T) {
 	}
 }
 
+// softwareDrop encodes a software packet alert in the kernel's attribute
+// order (net_dm_packet_report_fill): ORIGIN, PC, REASON, SYMBOL, IN_PORT,
+// TIMESTAMP, ORIG_LEN, PROTO, PAYLOAD; the drop of a 74-byte UDP frame on
+// loopback at __udp4_lib_rcv.
+func softwareDrop(t testing.TB, ts time.Time, frame []byte) []byte {
+	return encode(t, func(ae *netlink.AttributeEncoder) {
+		ae.Uint16(attrOrigin, 0)
+		ae.Uint64(attrPC, 0xffffffff878bcae2)
+		ae.String(attrReason, "NO_SOCKET")
+		ae.String(attrSymbol, "__udp4_lib_rcv+0x9a2/0xc30")
+		ae.Nested(attrInPort, func(nae *netlink.AttributeEncoder) error {
+			nae.Uint32(attrPortNetdevIfindex, 1)
+			return nil
+		})
+		ae.Uint64(attrTimestamp, uint64(ts.UnixNano()))
+		ae.Uint32(attrOrigLen, 74)
+		ae.Uint16(attrProto, 0x0800)
+		ae.Bytes(attrPayload, frame)
+	})
+}
+
 func TestDecodePacketAlert(t *testing.T) {
 	frame := []byte{0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x45}
 	ts := time.Date(2026, 11, 25, 12, 38, 38, 730595860, time.UTC)
@@ -165,24 +186,8 @@ func TestDecodePacketAlert(t *testing.T) {
 		wantErr bool
 	}{
 		{
-			// Attribute order of a software alert (net_dm_packet_report_fill):
-			// ORIGIN, PC, REASON, SYMBOL, IN_PORT, TIMESTAMP, ORIG_LEN, PROTO,
-			// PAYLOAD.
 			name: "software drop",
-			b: encode(t, func(ae *netlink.AttributeEncoder) {
-				ae.Uint16(attrOrigin, 0)
-				ae.Uint64(attrPC, 0xffffffff878bcae2)
-				ae.String(attrReason, "NO_SOCKET")
-				ae.String(attrSymbol, "__udp4_lib_rcv+0x9a2/0xc30")
-				ae.Nested(attrInPort, func(nae *netlink.AttributeEncoder) error {
-					nae.Uint32(attrPortNetdevIfindex, 1)
-					return nil
-				})
-				ae.Uint64(attrTimestamp, uint64(ts.UnixNano()))
-				ae.Uint32(attrOrigLen, 74)
-				ae.Uint16(attrProto, 0x0800)
-				ae.Bytes(attrPayload, frame)
-			}),
+			b:    softwareDrop(t, ts, frame),
 			want: &PacketAlert{
 				Origin: OriginSoftware, HasOrigin: true,
 				PC: 0xffffffff878bcae2, HasPC: true,
