@@ -24,7 +24,7 @@ type app struct {
 	sigs           <-chan os.Signal
 	backends       backends
 	fetchFamily    func(ctx context.Context) ([]byte, error) // -w's first record
-	loadSymbols    func(path string) (resolver, error)
+	loadSymbols    symbolLoader
 	clock          clock
 	loc            *time.Location
 	timing         timing
@@ -57,9 +57,15 @@ func (a *app) main(args []string) int {
 	// starts; the first lookup waits for it (symbols.go).
 	var syms *lazySymbols
 	if opts.lookup == lookupKas {
-		syms = loadLazily(func() (resolver, error) { return a.loadSymbols(opts.kallsyms) }, func(err error) {
-			fmt.Fprintln(a.stderr, symbolsUnusable(opts.kallsyms, err))
-		})
+		report := func(err error) { fmt.Fprintln(a.stderr, symbolsUnusable(opts.kallsyms, err)) }
+		parse, err := a.loadSymbols(opts.kallsyms)
+		if err != nil {
+			// A mistyped --kallsyms or an unreadable file: say so now, even
+			// if no lookup ever happens.
+			report(err)
+			parse = func() (resolver, error) { return nil, nil }
+		}
+		syms = loadLazily(parse, report)
 	}
 
 	// As in the C tool, the kernel side comes first, then the lookup.

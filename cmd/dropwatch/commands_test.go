@@ -249,7 +249,11 @@ func TestStartup(t *testing.T) {
 	} {
 		t.Run("kallsyms "+tt.name, func(t *testing.T) {
 			h := newHarness("start\n")
-			h.app.loadSymbols = func(string) (resolver, error) { return nil, tt.err }
+			h.app.loadSymbols = parsed(nil, tt.err)
+			if errors.Is(tt.err, os.ErrPermission) {
+				// Opening fails: reported at startup, before any lookup.
+				h.app.loadSymbols = func(string) (func() (resolver, error), error) { return nil, tt.err }
+			}
 			h.start("-l", "kas")
 			h.be.waitCall(t, "start -")
 			h.be.send(t, summary(point(0xffffffff878bcae2, 25)))
@@ -270,7 +274,7 @@ func TestStartup(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := newHarness("start\n")
-		h.app.loadSymbols = loadKallsyms
+		h.app.loadSymbols = openKallsyms
 		h.start("--kallsyms", path)
 		h.be.waitCall(t, "start -")
 		h.be.send(t, summary(point(0xffffffff878bcae2, 25)))

@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		sigs:        sigs,
 		backends:    realBackends,
 		fetchFamily: func(ctx context.Context) ([]byte, error) { return nlpcap.FetchFamily(ctx, "NET_DM") },
-		loadSymbols: loadKallsyms,
+		loadSymbols: openKallsyms,
 		clock:       realClock{},
 		loc:         time.Local,
 		timing:      defaultTiming,

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
@@ -28,7 +29,8 @@ type lazySymbols struct {
 }
 
 // loadLazily starts load in a goroutine; report receives its error at the
-// first Lookup.
+// first Lookup. A nil resolver without an error (a file that could not be
+// opened, already reported) leaves raw addresses silently.
 func loadLazily(load func() (resolver, error), report func(error)) *lazySymbols {
 	type result struct {
 		r   resolver
@@ -65,16 +67,28 @@ func lookupSymbol(r resolver, pc uint64) (kallsyms.Symbol, bool) {
 	return r.Lookup(pc)
 }
 
-// loadKallsyms reads path, or /proc/kallsyms when path is empty.
-func loadKallsyms(path string) (resolver, error) {
+// symbolLoader opens a kallsyms file at once, so that a path that cannot be
+// opened is reported at startup, and returns the parse, which loadLazily
+// runs in the background.
+type symbolLoader func(path string) (parse func() (resolver, error), err error)
+
+// openKallsyms opens path, or /proc/kallsyms when path is empty.
+func openKallsyms(path string) (func() (resolver, error), error) {
 	if path == "" {
 		path = kallsyms.DefaultPath
 	}
-	t, err := kallsyms.LoadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return t, nil
+	return func() (resolver, error) {
+		defer f.Close()
+		t, err := kallsyms.Parse(f)
+		if err != nil {
+			return nil, err
+		}
+		return t, nil
+	}, nil
 }
 
 // symbolsUnusable explains on stderr why the kallsyms method fell back to

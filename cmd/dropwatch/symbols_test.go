@@ -19,13 +19,38 @@ func newSlowLoader(err error) *slowLoader {
 	return &slowLoader{paths: make(chan string, 2), release: make(chan struct{}), err: err}
 }
 
-func (l *slowLoader) load(path string) (resolver, error) {
+func (l *slowLoader) load(path string) (func() (resolver, error), error) {
 	l.paths <- path
-	<-l.release
-	if l.err != nil {
-		return nil, l.err
+	return func() (resolver, error) {
+		<-l.release
+		if l.err != nil {
+			return nil, l.err
+		}
+		return testSymbols(), nil
+	}, nil
+}
+
+// parsed is a loader whose file opens and whose parse gives r, err.
+func parsed(r resolver, err error) symbolLoader {
+	return func(string) (func() (resolver, error), error) {
+		return func() (resolver, error) { return r, err }, nil
 	}
-	return testSymbols(), nil
+}
+
+// A --kallsyms path that cannot be opened is reported at startup, even in
+// a session that never looks a symbol up.
+func TestKallsymsUnopenable(t *testing.T) {
+	h := newHarness("exit\n")
+	h.app.loadSymbols = openKallsyms
+	path := t.TempDir() + "/missing"
+	checkCode(t, h.run(t, "--kallsyms", path), 0)
+	want := "dropwatch: cannot use " + path + " (open " + path + ": no such file or directory), so drop locations are printed as raw addresses\n"
+	if !strings.Contains(h.stderr.String(), want) {
+		t.Errorf("stderr = %q, want it to contain %q", h.stderr, want)
+	}
+	if !strings.HasPrefix(h.stdout.String(), "Initializing kallsyms db\n") {
+		t.Errorf("stdout does not start with the kallsyms line:\n%s", h.stdout)
+	}
 }
 
 // TestKallsymsLoadsInBackground: the table loads while monitoring starts.
