@@ -32,18 +32,16 @@ const noteNeitherSource = "note: with neither sw nor hw set to true, START carri
 // noFamilyCause names the cause dropmon.Diagnose found for a missing NET_DM
 // family, in the order a user should check them, or "" if it found none.
 func noFamilyCause(d dropmon.Diagnosis) string {
-	switch {
-	case d.OtherNetNS:
-		// The family is not netnsok (drop_monitor.c): it exists only in
-		// the initial network namespace.
+	switch d.Cause() {
+	case dropmon.CauseOtherNetNS:
 		return "dropwatch runs outside the initial network namespace (a container), and NET_DM exists only there"
-	case d.Config == dropmon.NotBuilt:
+	case dropmon.CauseNotBuilt:
 		return "kernel built without CONFIG_NET_DROP_MONITOR, " + d.ConfigSource
-	case d.ModuleFile != "" && !d.ModuleLoaded:
+	case dropmon.CauseModuleNotLoaded:
 		// Resolving the family by name normally loads the module
 		// (MODULE_ALIAS_GENL_FAMILY); it did not here.
 		return "the drop_monitor module " + d.ModuleFile + " is not loaded: run \"modprobe drop_monitor\""
-	case d.Config == dropmon.Module && d.ModuleFile == "" && !d.ModuleLoaded:
+	case dropmon.CauseModuleMissing:
 		return fmt.Sprintf("kernel built with CONFIG_NET_DROP_MONITOR=m (%s) but no drop_monitor module is installed for %s", d.ConfigSource, d.KernelRelease)
 	}
 	return ""

@@ -464,8 +464,12 @@ func TestFamilyNotFound(t *testing.T) {
 			"dwdump: NET_DM exists only in the initial network namespace, and dwdump runs in another one (a container?): run it on the host."},
 		{"not built", dropmon.Diagnosis{KernelRelease: "6.18.1", Config: dropmon.NotBuilt, ConfigSource: "/proc/config.gz"},
 			"dwdump: kernel 6.18.1 was built without CONFIG_NET_DROP_MONITOR (says /proc/config.gz): it has no drop monitor."},
-		{"module not loaded", dropmon.Diagnosis{KernelRelease: "6.1.0-56-amd64", Config: dropmon.Module},
+		{"module not loaded", dropmon.Diagnosis{KernelRelease: "6.1.0-56-amd64", Config: dropmon.Module,
+			ModuleFile: "/lib/modules/6.1.0-56-amd64/kernel/net/core/drop_monitor.ko"},
 			`dwdump: the drop_monitor module is not loaded, and could not be loaded on demand: run "modprobe drop_monitor" as root.`},
+		// modprobe would fail: there is no module to load.
+		{"=m without a module", dropmon.Diagnosis{KernelRelease: "6.1.0-56-amd64", Config: dropmon.Module, ConfigSource: "/boot/config-6.1.0-56-amd64"},
+			"dwdump: kernel 6.1.0-56-amd64 was built with CONFIG_NET_DROP_MONITOR=m (says /boot/config-6.1.0-56-amd64), but no drop_monitor module is installed for it."},
 		{"module file, no config", dropmon.Diagnosis{ModuleFile: "/lib/modules/x/kernel/net/core/drop_monitor.ko"},
 			`dwdump: the drop_monitor module is not loaded, and could not be loaded on demand: run "modprobe drop_monitor" as root.`},
 		{"unknown", dropmon.Diagnosis{},

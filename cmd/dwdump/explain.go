@@ -69,14 +69,16 @@ func familyHint(d dropmon.Diagnosis) string {
 	if d.KernelRelease != "" {
 		kernel = "kernel " + d.KernelRelease
 	}
-	switch {
-	case d.OtherNetNS:
+	switch d.Cause() {
+	case dropmon.CauseOtherNetNS:
 		// The family is not netnsok: it exists in the initial namespace only.
 		return "NET_DM exists only in the initial network namespace, and dwdump runs in another one (a container?): run it on the host."
-	case d.Config == dropmon.NotBuilt:
+	case dropmon.CauseNotBuilt:
 		return fmt.Sprintf("%s was built without CONFIG_NET_DROP_MONITOR (says %s): it has no drop monitor.", kernel, d.ConfigSource)
-	case !d.ModuleLoaded && (d.Config == dropmon.Module || d.ModuleFile != ""):
+	case dropmon.CauseModuleNotLoaded:
 		return `the drop_monitor module is not loaded, and could not be loaded on demand: run "modprobe drop_monitor" as root.`
+	case dropmon.CauseModuleMissing:
+		return fmt.Sprintf("%s was built with CONFIG_NET_DROP_MONITOR=m (says %s), but no drop_monitor module is installed for it.", kernel, d.ConfigSource)
 	}
 	return fmt.Sprintf("%s has no NET_DM generic netlink family: it needs CONFIG_NET_DROP_MONITOR (\"modprobe drop_monitor\" if it is a module), and dwdump must run in the initial network namespace.", kernel)
 }

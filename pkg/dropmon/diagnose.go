@@ -51,6 +51,35 @@ type Diagnosis struct {
 	ModuleLoaded bool
 }
 
+// Cause is what a Diagnosis shows to be the reason the family is missing.
+type Cause int
+
+// Causes, in the order a user should check them.
+const (
+	CauseUnknown         Cause = iota // the facts show none of the others
+	CauseOtherNetNS                   // not in the initial network namespace
+	CauseNotBuilt                     // CONFIG_NET_DROP_MONITOR is not set
+	CauseModuleNotLoaded              // the module is on disk but not loaded
+	CauseModuleMissing                // =m, but no module installed for this kernel
+)
+
+// Cause returns the first cause the facts show, in the order of the
+// Cause constants: a namespace hides even a loaded module, and a module
+// matters only in a kernel built with it.
+func (d Diagnosis) Cause() Cause {
+	switch {
+	case d.OtherNetNS:
+		return CauseOtherNetNS
+	case d.Config == NotBuilt:
+		return CauseNotBuilt
+	case d.ModuleFile != "" && !d.ModuleLoaded:
+		return CauseModuleNotLoaded
+	case d.Config == Module && d.ModuleFile == "" && !d.ModuleLoaded:
+		return CauseModuleMissing
+	}
+	return CauseUnknown
+}
+
 // Diagnose inspects the running system. It never fails: what it cannot
 // read it leaves unknown.
 func Diagnose() Diagnosis { return diagnose(os.DirFS("/")) }

@@ -90,3 +90,26 @@ func TestDiagnoseLive(t *testing.T) {
 		t.Errorf("Diagnose found no kernel release: %+v", d)
 	}
 }
+
+func TestDiagnosisCause(t *testing.T) {
+	const ko = "/lib/modules/6.1.0-56-amd64/kernel/net/core/drop_monitor.ko"
+	tests := []struct {
+		name string
+		d    Diagnosis
+		want Cause
+	}{
+		{"nothing known", Diagnosis{}, CauseUnknown},
+		{"other namespace hides even a loaded module", Diagnosis{OtherNetNS: true, ModuleLoaded: true, Config: Module}, CauseOtherNetNS},
+		{"not built", Diagnosis{Config: NotBuilt}, CauseNotBuilt},
+		{"module on disk, config unknown", Diagnosis{ModuleFile: ko}, CauseModuleNotLoaded},
+		{"module on disk, =m", Diagnosis{Config: Module, ModuleFile: ko}, CauseModuleNotLoaded},
+		{"=m, no module installed", Diagnosis{Config: Module}, CauseModuleMissing},
+		{"loaded, yet no family", Diagnosis{Config: Module, ModuleFile: ko, ModuleLoaded: true}, CauseUnknown},
+		{"built in, yet no family", Diagnosis{Config: BuiltIn}, CauseUnknown},
+	}
+	for _, tt := range tests {
+		if got := tt.d.Cause(); got != tt.want {
+			t.Errorf("%s: Cause() = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
