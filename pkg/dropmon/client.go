@@ -64,6 +64,11 @@ type MonitorConfig struct {
 	ReadBuffer int
 	// KeepRaw keeps each message's bytes in Event.Raw (for pcap output).
 	KeepRaw bool
+	// Idle, when positive, makes Receive and ReceiveRaw return an error
+	// matching os.ErrDeadlineExceeded once no datagram has come for this
+	// long, so that a caller batching alerts can print what it holds.
+	// Zero means they wait for a datagram or the context's end.
+	Idle time.Duration
 }
 
 // DefaultReadBuffer is large enough for a full per-CPU packet-alert queue
@@ -105,8 +110,9 @@ func (c *Client) Listen(cfg MonitorConfig) (*Monitor, error) {
 	return &Monitor{m: m}, nil
 }
 
-// Receive blocks until at least one message arrives, ctx is done, or the
-// socket fails. It returns the messages of one datagram as Events; a message
+// Receive blocks until at least one message arrives, ctx is done, the
+// monitor's Idle time passes, or the socket fails. A done context ends a
+// blocked Receive within a tenth of a second. It returns the messages of one datagram as Events; a message
 // that cannot be decoded is an Event with Err set. ENOBUFS (alerts lost to a
 // full socket buffer) is counted in Stats and receiving goes on. When ctx is
 // done Receive returns ctx.Err().

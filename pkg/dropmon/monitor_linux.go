@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mdlayher/socket"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,42 +21,69 @@ import (
 // drop_monitor.c) plus a few hundred bytes of attributes and headers.
 const recvBufferLen = 128 << 10
 
+// pollInterval is how often a blocked read wakes to look at its context
+// and the Idle time: the socket's SO_RCVTIMEO.
+const pollInterval = 100 * time.Millisecond
+
 // monitor receives on a raw NETLINK_GENERIC socket of its own, joined to
-// the "events" group. It reads one datagram per read(2) into a buffer it
-// reuses, so a burst of packet alerts costs one system call and one
-// right-sized copy per alert beyond the decoded values.
+// the "events" group. The socket is blocking and outside Go's netpoller:
+// a read is one read(2) that sleeps in the kernel until a datagram comes,
+// as the C tool's recvmsg does. Through the netpoller each datagram cost
+// an epoll_wait, the read and a second read answering EAGAIN, and often a
+// thread wake-up, which made a steady 500 alerts a second cost twice the
+// C tool's CPU (docs/benchmarks.md). SO_RCVTIMEO wakes the read every
+// pollInterval so that a done context ends it; a read (not a poll
+// registration) keeps the os.File referenced, so Close waits for it
+// instead of closing the descriptor under it.
 type monitor struct {
-	conn     *socket.Conn
+	f        *os.File
 	familyID uint16
 	groupID  uint32
 	keepRaw  bool
+	idle     time.Duration
+	wake     time.Duration // SO_RCVTIMEO
 	buf      []byte
 	strs     interner
 	inode    uint64
-
-	armed  context.Context // the context arm registered for
-	disarm func() bool
 
 	mu    sync.Mutex
 	stats MonitorStats
 }
 
 func (c *client) listen(cfg MonitorConfig) (*monitor, error) {
-	conn, err := socket.Socket(unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_GENERIC, "netlink", nil)
+	m, err := openMonitor(cfg)
 	if err != nil {
-		return nil, &Error{Op: "listen", Err: err}
+		return nil, err
 	}
-	m := &monitor{conn: conn, familyID: c.familyID, groupID: c.groupID, keepRaw: cfg.KeepRaw, buf: make([]byte, recvBufferLen)}
-	if err := m.init(cfg); err != nil {
-		_ = conn.Close()
+	m.familyID, m.groupID = c.familyID, c.groupID
+	// Joining "events" needs CAP_SYS_ADMIN since Linux 6.7 and its stable
+	// backports (GENL_MCAST_CAP_SYS_ADMIN in drop_monitor.c).
+	if err := m.setsockopt(unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(m.groupID)); err != nil {
+		_ = m.f.Close()
+		return nil, wrapErr("join group", err)
+	}
+	return m, nil
+}
+
+// openMonitor opens and binds the monitor's socket, joined to no group.
+func openMonitor(cfg MonitorConfig) (*monitor, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_GENERIC)
+	if err != nil {
+		return nil, &Error{Op: "listen", Err: os.NewSyscallError("socket", err)}
+	}
+	// A blocking descriptor makes os.NewFile return a File that is not
+	// registered with the netpoller.
+	m := &monitor{f: os.NewFile(uintptr(fd), "netlink"), keepRaw: cfg.KeepRaw, idle: cfg.Idle, buf: make([]byte, recvBufferLen)}
+	if err := m.init(fd, cfg); err != nil {
+		_ = m.f.Close()
 		return nil, err
 	}
 	return m, nil
 }
 
-func (m *monitor) init(cfg MonitorConfig) error {
-	if err := m.conn.Bind(&unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return &Error{Op: "listen", Err: err}
+func (m *monitor) init(fd int, cfg MonitorConfig) error {
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return &Error{Op: "listen", Err: os.NewSyscallError("bind", err)}
 	}
 	size := cfg.ReadBuffer
 	if size <= 0 {
@@ -65,26 +91,37 @@ func (m *monitor) init(cfg MonitorConfig) error {
 	}
 	// SO_RCVBUFFORCE ignores net.core.rmem_max but needs CAP_NET_ADMIN;
 	// SO_RCVBUF is capped at rmem_max (net/core/sock.c, sk_setsockopt).
-	if err := m.conn.SetsockoptInt(unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size); err != nil {
-		if err := m.conn.SetReadBuffer(size); err != nil {
-			return &Error{Op: "listen", Err: err}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size); err != nil {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, size); err != nil {
+			return &Error{Op: "listen", Err: os.NewSyscallError("setsockopt", err)}
 		}
 	}
-	// Joining "events" needs CAP_SYS_ADMIN since Linux 6.7 and its stable
-	// backports (GENL_MCAST_CAP_SYS_ADMIN in drop_monitor.c).
-	if err := m.conn.SetsockoptInt(unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(m.groupID)); err != nil {
-		return wrapErr("join group", err)
+	m.wake = pollInterval
+	if m.idle > 0 {
+		m.wake = min(m.wake, m.idle)
+	}
+	tv := unix.NsecToTimeval(m.wake.Nanoseconds())
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return &Error{Op: "listen", Err: os.NewSyscallError("setsockopt", err)}
 	}
 	var st unix.Stat_t
-	rc, err := m.conn.SyscallConn()
-	if err == nil {
-		_ = rc.Control(func(fd uintptr) {
-			if unix.Fstat(int(fd), &st) == nil {
-				m.inode = st.Ino
-			}
-		})
+	if unix.Fstat(fd, &st) == nil {
+		m.inode = st.Ino
 	}
 	return nil
+}
+
+// setsockopt sets an option on the monitor's socket.
+func (m *monitor) setsockopt(level, opt, value int) error {
+	rc, err := m.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), level, opt, value) }); err != nil {
+		return err
+	}
+	return serr
 }
 
 func (m *monitor) receive(ctx context.Context) ([]Event, error) {
@@ -115,46 +152,40 @@ func (m *monitor) receiveRaw(ctx context.Context) ([]byte, error) {
 // read returns the next datagram in the monitor's buffer, counting and
 // skipping ENOBUFS.
 func (m *monitor) read(ctx context.Context) ([]byte, error) {
+	var waited time.Duration
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		m.arm(ctx)
-		n, err := m.conn.Read(m.buf)
+		n, err := m.f.Read(m.buf)
 		if err == nil {
 			return m.buf[:n], nil
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if errors.Is(err, unix.ENOBUFS) {
+		switch {
+		case errors.Is(err, unix.EAGAIN):
+			// SO_RCVTIMEO expired: the read waited m.wake with nothing
+			// to read. Counting wake-ups instead of reading the clock
+			// around every read matters under emulation, where the vDSO
+			// may not read the clock and each reading is a system call.
+			if waited += m.wake; m.idle > 0 && waited >= m.idle {
+				return nil, &Error{Op: "receive", Err: os.ErrDeadlineExceeded}
+			}
+		case errors.Is(err, unix.ENOBUFS):
 			// The socket buffer overflowed and the kernel discarded
 			// alerts (netlink_overrun in net/netlink/af_netlink.c). It
 			// says so once per episode; SocketDrops has the count.
 			m.mu.Lock()
 			m.stats.Overruns++
 			m.mu.Unlock()
-			continue
+		case errors.Is(err, os.ErrClosed):
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, &Error{Op: "receive", Err: err}
+		default:
+			return nil, &Error{Op: "receive", Err: err}
 		}
-		return nil, &Error{Op: "receive", Err: err}
 	}
-}
-
-// arm makes ctx's end unblock a read by moving the read deadline into the
-// past. It registers once per context rather than once per read: callers
-// pass the same context for a whole monitoring session, and a
-// registration per alert cost a tenth of the CPU in a packet burst
-// (docs/benchmarks.md).
-func (m *monitor) arm(ctx context.Context) {
-	if ctx == m.armed {
-		return
-	}
-	if m.disarm != nil && !m.disarm() {
-		// The previous context ended and set the deadline: clear it.
-		_ = m.conn.SetReadDeadline(time.Time{})
-	}
-	m.armed = ctx
-	m.disarm = context.AfterFunc(ctx, func() { _ = m.conn.SetReadDeadline(time.Unix(1, 0)) })
 }
 
 func (m *monitor) decode(b []byte) []Event {
@@ -251,9 +282,4 @@ func netlinkDrops(f interface{ Read([]byte) (int, error) }, inode uint64) (uint6
 	return 0, fmt.Errorf("/proc/net/netlink: no socket with inode %d: %w", inode, os.ErrNotExist)
 }
 
-func (m *monitor) close() error {
-	if m.disarm != nil {
-		m.disarm()
-	}
-	return m.conn.Close()
-}
+func (m *monitor) close() error { return m.f.Close() }

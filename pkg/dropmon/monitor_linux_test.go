@@ -19,29 +19,37 @@ import (
 // group (this machine's kernel has no NET_DM), and a function that sends
 // it a datagram from a second socket. Netlink unicast between user sockets
 // needs CAP_NET_ADMIN (netlink_sendmsg in net/netlink/af_netlink.c).
-func testMonitor(t *testing.T, keepRaw bool) (*monitor, func(b []byte)) {
+func testMonitor(t *testing.T, cfg MonitorConfig) (*monitor, func(b []byte)) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("netlink unicast between user sockets needs CAP_NET_ADMIN: run as root (CI does)")
 	}
-	open := func() (*socket.Conn, uint32) {
-		c, err := socket.Socket(unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_GENERIC, "netlink", nil)
-		if err != nil {
-			t.Fatalf("socket: %v", err)
-		}
-		t.Cleanup(func() { c.Close() })
-		if err := c.Bind(&unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-			t.Fatalf("bind: %v", err)
-		}
-		sa, err := c.Getsockname()
+	m, err := openMonitor(cfg)
+	if err != nil {
+		t.Fatalf("openMonitor: %v", err)
+	}
+	t.Cleanup(func() { m.close() })
+	m.familyID = testFamilyID
+	var pid uint32
+	rc, err := m.f.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Control(func(fd uintptr) {
+		sa, err := unix.Getsockname(int(fd))
 		if err != nil {
 			t.Fatalf("getsockname: %v", err)
 		}
-		return c, sa.(*unix.SockaddrNetlink).Pid
+		pid = sa.(*unix.SockaddrNetlink).Pid
+	})
+	sender, err := socket.Socket(unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_GENERIC, "netlink", nil)
+	if err != nil {
+		t.Fatalf("socket: %v", err)
 	}
-	conn, pid := open()
-	sender, _ := open()
-	m := &monitor{conn: conn, familyID: testFamilyID, keepRaw: keepRaw, buf: make([]byte, recvBufferLen)}
+	t.Cleanup(func() { sender.Close() })
+	if err := sender.Bind(&unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		t.Fatalf("bind: %v", err)
+	}
 	send := func(b []byte) {
 		t.Helper()
 		if err := sender.Sendto(context.Background(), b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Pid: pid}); err != nil {
@@ -52,7 +60,7 @@ func testMonitor(t *testing.T, keepRaw bool) (*monitor, func(b []byte)) {
 }
 
 func TestMonitorReceive(t *testing.T) {
-	m, send := testMonitor(t, true)
+	m, send := testMonitor(t, MonitorConfig{KeepRaw: true})
 	summary := nlmsg(t, testFamilyID, cmdAlert, encode(t, func(ae *netlink.AttributeEncoder) {
 		ae.Bytes(attrUnspec, alertMsg(1, DropPoint{PC: 0xffffffff81000010, Count: 4}))
 	}))
@@ -90,7 +98,7 @@ func TestMonitorReceive(t *testing.T) {
 // A context's end unblocks a read, and the next context starts afresh: the
 // deadline the first one set must not end reads under the second.
 func TestMonitorCancel(t *testing.T) {
-	m, send := testMonitor(t, false)
+	m, send := testMonitor(t, MonitorConfig{})
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	if _, err := m.receive(ctx); !errors.Is(err, context.Canceled) {
@@ -110,5 +118,62 @@ func TestMonitorCancel(t *testing.T) {
 	}
 	if err := m.close(); err != nil {
 		t.Errorf("close: %v", err)
+	}
+}
+
+// With Idle set, a read that waits that long without a datagram returns
+// os.ErrDeadlineExceeded, and the next read still gets what comes later.
+func TestMonitorIdle(t *testing.T) {
+	m, send := testMonitor(t, MonitorConfig{Idle: 30 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := m.receive(ctx); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("receive with nothing sent: %v, want os.ErrDeadlineExceeded", err)
+	}
+	if _, err := m.receiveRaw(ctx); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("receiveRaw with nothing sent: %v, want os.ErrDeadlineExceeded", err)
+	}
+	msg := nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, 9) }))
+	send(msg)
+	evs, err := m.receive(ctx)
+	if err != nil || len(evs) != 1 || evs[0].Packet == nil || evs[0].Packet.PC != 9 {
+		t.Fatalf("receive after the idle time = %+v, %v; want the packet alert", evs, err)
+	}
+}
+
+// Without Idle, a read waits past the socket's wake-ups until a datagram
+// comes.
+func TestMonitorWaitsPastWakeups(t *testing.T) {
+	m, send := testMonitor(t, MonitorConfig{})
+	msg := nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, 3) }))
+	time.AfterFunc(3*pollInterval, func() { send(msg) })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs, err := m.receive(ctx)
+	if err != nil || len(evs) != 1 || evs[0].Packet == nil || evs[0].Packet.PC != 3 {
+		t.Fatalf("receive = %+v, %v; want the packet alert sent after three wake-ups", evs, err)
+	}
+}
+
+// Close while a read is blocked: the read ends with an error, not a read
+// from a descriptor number the process reused.
+func TestMonitorCloseWhileReading(t *testing.T) {
+	m, _ := testMonitor(t, MonitorConfig{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.receive(context.Background())
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := m.close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, os.ErrClosed) {
+			t.Errorf("receive after close: %v, want os.ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("receive still blocked 10 s after close")
 	}
 }
