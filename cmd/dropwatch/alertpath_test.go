@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
@@ -84,7 +87,9 @@ func TestQueuedAlertsOneWrite(t *testing.T) {
 	w := watcher{s: s, batches: make(chan *batch, 3)}
 	var want string
 	for i := range 3 {
-		w.batches <- s.render(packetAlert(i).evs, nil)
+		b := newBatch()
+		s.render(b, packetAlert(i).evs, nil)
+		w.batches <- b
 		want += packetBlock(packetAlert(i).evs[0].Packet, time.UTC)
 	}
 	end, packets := w.take(<-w.batches)
@@ -93,5 +98,90 @@ func TestQueuedAlertsOneWrite(t *testing.T) {
 	}
 	if out.writes != 1 || string(out.buf) != want || w.count != 3 || len(w.batches) != 0 {
 		t.Errorf("%d writes of %d alerts, %d left queued:\n%s", out.writes, w.count, len(w.batches), out.buf)
+	}
+}
+
+// scriptedSource returns its results in turn, then waits for the end of
+// the context.
+type scriptedSource struct {
+	results []scripted
+	idle    bool
+}
+
+type scripted struct {
+	evs []dropmon.Event
+	err error
+}
+
+func (s *scriptedSource) Receive(ctx context.Context) ([]dropmon.Event, error) {
+	if len(s.results) == 0 {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	r := s.results[0]
+	s.results = s.results[1:]
+	return r.evs, r.err
+}
+
+func (s *scriptedSource) Stats() dropmon.MonitorStats  { return dropmon.MonitorStats{} }
+func (s *scriptedSource) SocketDrops() (uint64, error) { return 0, nil }
+func (s *scriptedSource) Close() error                 { return nil }
+
+// idleScriptedSource says when it is idle, as a NET_DM monitor does.
+type idleScriptedSource struct{ scriptedSource }
+
+func (*idleScriptedSource) idles() {}
+
+// TestReceiveHolds: from a source that says when it is idle, the
+// receiving goroutine hands the printer the datagrams that came before
+// the idle time in one batch; from any other source, or while the printer
+// is eager, one batch a datagram.
+func TestReceiveHolds(t *testing.T) {
+	idle := scripted{err: &dropmon.Error{Op: "receive", Err: os.ErrDeadlineExceeded}}
+	alert := func(i int) scripted { return scripted{evs: packetAlert(i).evs} }
+	script := []scripted{alert(0), alert(1), alert(2), idle, idle, alert(3), idle}
+	tests := []struct {
+		name  string
+		src   eventSource
+		eager bool
+		want  [][]int // the alerts' timestamps' nanoseconds, a batch a row
+	}{
+		{name: "idle source", src: &idleScriptedSource{scriptedSource{results: script}}, want: [][]int{{0, 1, 2}, {3}}},
+		{name: "idle source, eager", src: &idleScriptedSource{scriptedSource{results: script}}, eager: true, want: [][]int{{0}, {1}, {2}, {3}}},
+		// A source that never idles would keep a held batch forever.
+		{name: "other source", src: &scriptedSource{results: []scripted{alert(0), alert(1)}}, want: [][]int{{0}, {1}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &session{table: report.NewTable(), loc: time.UTC}
+			ctx, cancel := context.WithCancel(context.Background())
+			out := make(chan *batch, 16)
+			var eager atomic.Bool
+			eager.Store(tc.eager)
+			go s.receive(ctx, tc.src, out, &eager)
+			var got [][]int
+			for len(got) < len(tc.want) {
+				select {
+				case b := <-out:
+					if b.err != nil {
+						t.Fatalf("batch with error %v", b.err)
+					}
+					var ns []int
+					for _, u := range b.units {
+						ns = append(ns, u.packet.Timestamp.Nanosecond())
+					}
+					got = append(got, ns)
+				case <-time.After(10 * time.Second):
+					t.Fatalf("got batches %v, then nothing for 10 s; want %v", got, tc.want)
+				}
+			}
+			cancel()
+			for b := range out {
+				t.Errorf("batch after the last expected one: %d units", len(b.units))
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("batches (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

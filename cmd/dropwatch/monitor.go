@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -121,8 +123,20 @@ func (s *session) monitor() (ran bool, err error) {
 	s.started = true
 	s.say(msgActivated)
 	s.say(msgIssueCtrlC)
+	s.prefetchSymbols()
 	w := watcher{s: s, src: src, tailStart: tail, tailKnown: tailKnown}
 	return true, w.run()
+}
+
+// prefetchSymbols starts loading the symbol table if this session's
+// alerts will need it: all but NET_DM's packet alerts, which carry the
+// kernel's symbol text.
+func (s *session) prefetchSymbols() {
+	l, ok := s.res.(*lazySymbols)
+	if !ok || (!s.tracepoint && s.modeKnown && s.mode == dropmon.ModePacket) {
+		return
+	}
+	l.prefetch()
 }
 
 // listenPassively is start under --passive: join the events group and
@@ -137,6 +151,7 @@ func (s *session) listenPassively() (bool, error) {
 	tail, tailKnown := s.tailDrops()
 	s.say(msgListening)
 	s.say(msgIssueCtrlCListen)
+	s.prefetchSymbols()
 	w := watcher{s: s, src: src, tailStart: tail, tailKnown: tailKnown}
 	return true, w.run()
 }
@@ -158,6 +173,10 @@ type watcher struct {
 	tailKnown bool
 	// draining: a signal came; alerts are printed until the drain ends.
 	draining bool
+	// eager tells the receiving goroutine to hand over each datagram's
+	// alerts at once: the drain and the flush time their end by the
+	// alerts' arrival.
+	eager atomic.Bool
 	// hurry: a second signal came: STOP at once, no more waiting.
 	hurry bool
 	// exit is set by SIGTERM or SIGHUP: exit once monitoring is stopped.
@@ -171,7 +190,7 @@ func (w *watcher) run() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.batches = make(chan *batch, 64)
 	w.json = report.NewJSONWriter(&w.text)
-	go s.receive(ctx, w.src, w.batches)
+	go s.receive(ctx, w.src, w.batches, &w.eager)
 	defer func() {
 		cancel()
 		for range w.batches {
@@ -223,6 +242,7 @@ func (w *watcher) loop() ending {
 	// pending 1-second batches, in packet mode until alerts stop coming.
 	drain := func() {
 		w.draining = true
+		w.eager.Store(true)
 		deadline = s.clock.After(s.timing.drain)
 		if w.packetMode() {
 			calm = s.clock.After(s.timing.packetQuiet)
@@ -297,6 +317,7 @@ func (w *watcher) packetMode() bool { return w.s.modeKnown && w.s.mode == dropmo
 // are still in the socket or the channel, until none has come for a while.
 func (w *watcher) flush() {
 	s := w.s
+	w.eager.Store(true)
 	calm := s.clock.After(s.timing.flushQuiet)
 	for {
 		select {
@@ -466,8 +487,11 @@ func (s *session) tailDrops() (uint64, bool) {
 
 // receive reads alerts and renders them for the printer until ctx is done
 // or receiving fails. Rendering here lets the printer drop the events,
-// which are only valid until the next Receive.
-func (s *session) receive(ctx context.Context, src eventSource, out chan<- *batch) {
+// which are only valid until the next Receive. From a source that says
+// when it is idle (idleSource), it gathers the datagrams of up to holdFor
+// into one batch, unless eager is set (the printer is draining before
+// STOP, and times its end by the alerts' arrival).
+func (s *session) receive(ctx context.Context, src eventSource, out chan<- *batch, eager *atomic.Bool) {
 	defer close(out)
 	send := func(b *batch) bool {
 		select {
@@ -482,9 +506,22 @@ func (s *session) receive(ctx context.Context, src eventSource, out chan<- *batc
 			send(&batch{panicked: p})
 		}
 	}()
+	_, holds := src.(idleSource)
+	var held *batch
+	var since time.Time // when held was begun
+	var count int       // datagrams in held
 	for {
 		evs, err := src.Receive(ctx)
 		if err != nil {
+			if held != nil {
+				if !send(held) {
+					return
+				}
+				held = nil
+			}
+			if holds && errors.Is(err, os.ErrDeadlineExceeded) {
+				continue
+			}
 			if ctx.Err() == nil {
 				send(&batch{err: err})
 			}
@@ -494,24 +531,50 @@ func (s *session) receive(ctx context.Context, src eventSource, out chan<- *batc
 		if ss, ok := src.(stackSource); ok && s.stacks {
 			stacks = ss.lastStacks()
 		}
-		if !send(s.render(evs, stacks)) {
-			return
+		if held != nil && hasErr(evs) {
+			// A note on stderr goes after the alerts that came before it.
+			if !send(held) {
+				return
+			}
+			held = nil
+		}
+		if held == nil {
+			held, since, count = newBatch(), time.Now(), 0
+		}
+		s.render(held, evs, stacks)
+		// The age is checked every 16th datagram: under emulation a
+		// clock reading may be a system call (pkg/dropmon's read).
+		count++
+		if !holds || eager.Load() || len(held.notes) > 0 || len(held.text) >= holdText || count%16 == 0 && time.Since(since) >= holdFor {
+			if !send(held) {
+				return
+			}
+			held = nil
 		}
 	}
 }
 
-// render renders the events of one datagram and applies the filter;
-// stacks, when not nil, holds the kernel call chain of each (--stack on
-// the tracepoint).
-func (s *session) render(evs []dropmon.Event, stacks [][]uint64) *batch {
-	b := newBatch()
-	at := time.Now()
+func hasErr(evs []dropmon.Event) bool {
+	for i := range evs {
+		if evs[i].Err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// render renders the events of one datagram into b and applies the
+// filter; stacks, when not nil, holds the kernel call chain of each
+// (--stack on the tracepoint).
+func (s *session) render(b *batch, evs []dropmon.Event, stacks [][]uint64) {
 	for i, ev := range evs {
 		m := rendered{first: len(b.units)}
 		switch {
 		case ev.Alert != nil:
+			// Summary alerts carry no time; packet alerts carry the
+			// kernel's, so only these read the clock.
 			m.mode = dropmon.ModeSummary
-			b.units, b.text = appendSummaryUnits(b.units, b.text, ev.Alert, s.res, at)
+			b.units, b.text = appendSummaryUnits(b.units, b.text, ev.Alert, s.res, time.Now())
 		case ev.Packet != nil:
 			p := ev.Packet
 			var where report.Location
@@ -560,5 +623,4 @@ func (s *session) render(evs []dropmon.Event, stacks [][]uint64) *batch {
 		}
 		b.msgs = append(b.msgs, m)
 	}
-	return b
 }

@@ -16,20 +16,26 @@ type resolver interface {
 	Lookup(pc uint64) (kallsyms.Symbol, bool)
 }
 
-// lazySymbols is a symbol table loaded in the background from startup on.
-// Parsing the 120,000 lines of /proc/kallsyms takes about 25 ms on bare
-// metal and 2 s under emulation, which the C tool does not spend before
-// monitoring starts: it reads the file at its first lookup. Only the
-// first Lookup waits for the load. A table that cannot be used is
-// reported then, once, and leaves raw addresses, as the C tool prints when
-// its lookups fail. NET_DM's packet alerts carry the kernel's own symbol
-// text, so without --stack packet mode never waits.
+// lazySymbols is a symbol table loaded when it is first needed. Parsing
+// the 120,000 lines of /proc/kallsyms takes about 25 ms on bare metal and
+// 2 s of CPU under emulation, most of it the kernel formatting the file.
+// NET_DM's packet alerts carry the kernel's own symbol text, so packet
+// mode never needs the table (the C tool does not read the file then
+// either), and loading it at startup cost a packet-mode session those
+// 2 s and slowed its start (docs/benchmarks.md). A session that will look
+// addresses up (summary mode, the tracepoint, --stack) starts the load in
+// the background once monitoring is on, with prefetch; otherwise the
+// first Lookup loads it. A table that cannot be used is reported then,
+// once, and leaves raw addresses, as the C tool prints when its lookups
+// fail.
 type lazySymbols struct {
-	table func() resolver
+	prefetch func()
+	table    func() resolver
 }
 
-// loadLazily starts load in a goroutine; report receives its error at the
-// first Lookup. A nil resolver without an error (a file that could not be
+// loadLazily returns a lazySymbols that runs load, in a goroutine, at its
+// first prefetch or Lookup; report receives load's error at the first
+// Lookup. A nil resolver without an error (a file that could not be
 // opened, already reported) leaves raw addresses silently.
 func loadLazily(load func() (resolver, error), report func(error)) *lazySymbols {
 	type result struct {
@@ -37,11 +43,14 @@ func loadLazily(load func() (resolver, error), report func(error)) *lazySymbols 
 		err error
 	}
 	loaded := make(chan result, 1)
-	go func() {
-		r, err := load()
-		loaded <- result{r, err}
-	}()
-	return &lazySymbols{table: sync.OnceValue(func() resolver {
+	prefetch := sync.OnceFunc(func() {
+		go func() {
+			r, err := load()
+			loaded <- result{r, err}
+		}()
+	})
+	return &lazySymbols{prefetch: prefetch, table: sync.OnceValue(func() resolver {
+		prefetch()
 		res := <-loaded
 		if res.err != nil {
 			report(res.err)

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
 )
@@ -110,4 +111,36 @@ func TestKallsymsFailsInBackground(t *testing.T) {
 	if !strings.HasPrefix(h.stderr.String(), "dropwatch: every address in /proc/kallsyms is zero") {
 		t.Errorf("stderr = %q", h.stderr)
 	}
+}
+
+// TestKallsymsNotParsedInPacketMode: NET_DM's packet alerts carry the
+// kernel's symbol text, so a packet-mode session never parses the table,
+// which costs seconds of CPU under emulation; a summary session that
+// follows parses it once monitoring is on, before its first alert.
+func TestKallsymsNotParsedInPacketMode(t *testing.T) {
+	parses := make(chan struct{}, 2)
+	h := newHarness("set alertmode packet\nstart\nset alertmode summary\nstart\n")
+	h.app.loadSymbols = func(string) (func() (resolver, error), error) {
+		return func() (resolver, error) {
+			parses <- struct{}{}
+			return testSymbols(), nil
+		}, nil
+	}
+	h.start("-l", "kas")
+	h.be.waitCall(t, "start -")
+	h.stdout.waitFor(t, "Issue Ctrl-C to stop monitoring\n")
+	h.be.send(t, packetAlert(0))
+	h.stdout.waitFor(t, "drop at: __udp4_lib_rcv+0x9a2/0xc30 (0xffffffff878bcae2)\n")
+	h.interruptTwice()
+	h.be.waitCall(t, "stop -")
+	if len(parses) != 0 {
+		t.Fatalf("the table was parsed in a packet-mode session")
+	}
+	select {
+	case <-parses:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("a summary session did not parse the table before its first alert")
+	}
+	h.interruptTwice()
+	checkCode(t, h.wait(t), 0)
 }

@@ -108,7 +108,8 @@ func TestTracepointPacket(t *testing.T) {
 	var s session
 	s.res = testSymbols()
 	s.loc = time.UTC
-	b := s.render(evs, nil)
+	b := newBatch()
+	s.render(b, evs, nil)
 	want := "drop at: __udp4_lib_rcv+0x9a2 (0xffffffff878bcae2)\n" +
 		"origin: software\n" +
 		"timestamp: Wed Nov 25 12:38:38 2026 730595860 nsec\n" +
@@ -125,7 +126,8 @@ func TestTracepointPacket(t *testing.T) {
 		t.Errorf("location (-want +got):\n%s", diff)
 	}
 	s.res = nil
-	b = s.render(evs, nil)
+	b = newBatch()
+	s.render(b, evs, nil)
 	if got := string(b.unitText(&b.units[0])); !strings.HasPrefix(got, "drop at: 0xffffffff878bcae2 (0xffffffff878bcae2)\n") {
 		t.Errorf("without symbols:\n%s", got)
 	}
