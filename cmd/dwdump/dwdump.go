@@ -152,7 +152,7 @@ func (a *app) stop(ctx context.Context, k kernel, src dropmon.Source, stderr io.
 // until a signal, and stop the monitor if it was started here.
 func (a *app) capture(ctx context.Context, k kernel, o options, stdout, stderr io.Writer) int {
 	// Join before configuring, so that no alert is missed.
-	mon, err := k.Listen(dropmon.MonitorConfig{ReadBuffer: o.bufSize})
+	mon, err := k.Listen(dropmon.MonitorConfig{ReadBuffer: o.bufSize, Idle: holdFor})
 	if err != nil {
 		failed(stderr, "Failed to join multicast group", "listen", err)
 		return exitFailure
@@ -252,13 +252,14 @@ func (e receiveError) Error() string { return e.err.Error() }
 // one record per alert message until ctx is done, when it returns nil
 // once every message received until then is written.
 //
-// One goroutine receives and another writes, so that the socket is read
-// while records are written. Records are gathered in a buffer and written
-// out whenever no received message is waiting: one write(2) per record
-// while alerts trickle in, so a reader at the other end of a pipe sees
-// each at once as with dwdump's fflush, and one per buffer in a burst.
-// In the VM, write(2) was a fifth of the capture's CPU time in a burst
-// (docs/benchmarks.md).
+// It reads and writes in one goroutine, as dwdump does: the monitor's
+// socket buffer (32 MiB by default) holds a burst while records are
+// written, and a hand-off to a second goroutine cost a thread wake-up per
+// alert when alerts trickle in (docs/benchmarks.md). Records are gathered
+// in a buffer and written out when the monitor has been idle for
+// holdFor, when the oldest waiting record is that old, or when the buffer
+// is full: a reader at the other end of a pipe sees each within a tenth
+// of a second, where dwdump's fflush makes one write(2) per alert.
 func (a *app) writeCapture(ctx context.Context, k kernel, mon monitor, out io.Writer, snapLen uint32) (err error) {
 	w, err := nlpcap.NewWriter(out, nlpcap.Options{SnapLen: snapLen, Now: a.now, BufferSize: writeBufferSize})
 	if err != nil {
@@ -270,72 +271,56 @@ func (a *app) writeCapture(ctx context.Context, k kernel, mon monitor, out io.Wr
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	q := make(chan received, queueLen)
-	go a.receiveAll(rctx, mon, q)
-	defer func() {
-		// Unblock and wait for the receiver: the caller closes mon next.
-		cancel()
-		for range q {
-		}
-	}()
-	for r := range q {
-		if r.err != nil {
-			if err := w.Flush(); err != nil {
-				return err
-			}
-			return receiveError{r.err}
-		}
-		// Every datagram as received, decodable or not, as C dwdump
-		// writes whatever recv() returns.
-		if err := w.WriteDatagramAt(r.at, r.datagram); err != nil {
-			return err
-		}
-		if len(q) == 0 {
-			if err := w.Flush(); err != nil {
-				return err
-			}
-		}
-	}
-	// ctx is done and everything received is written.
-	return w.Flush()
-}
-
-// Sizes of the capture's hand-off between its goroutines.
-const (
-	// queueLen bounds the received messages waiting to be written; when
-	// it is full the receiver waits and the socket buffer fills instead.
-	queueLen = 1024
-	// writeBufferSize is the most that waits in memory between writes.
-	writeBufferSize = 64 << 10
-)
-
-// received is one datagram, stamped when it was read (dwdump stamps each
-// record with gettimeofday right after receiving it).
-type received struct {
-	datagram []byte
-	at       time.Time
-	err      error
-}
-
-// receiveAll sends what mon receives to q until ctx is done or receiving
-// fails, then closes q.
-func (a *app) receiveAll(ctx context.Context, mon monitor, q chan<- received) {
-	defer close(q)
+	var held time.Time // when the oldest unwritten record came; zero if none
 	for {
 		// ReceiveRaw: dwdump stores datagrams and never looks inside, so
 		// it does not pay for decoding them (a tenth of its CPU in a
 		// burst, docs/benchmarks.md).
 		b, err := mon.ReceiveRaw(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				q <- received{err: err}
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			held = time.Time{}
+			if err := w.Flush(); err != nil {
+				return err
 			}
-			return
+			continue
+		case ctx.Err() != nil:
+			// ctx is done and everything received is written.
+			return w.Flush()
+		default:
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			return receiveError{err}
 		}
-		q <- received{datagram: b, at: a.now()}
+		// Every datagram as received, decodable or not, as C dwdump
+		// writes whatever recv() returns; stamped when it was read, as
+		// dwdump stamps each record with gettimeofday after recv().
+		at := a.now()
+		if err := w.WriteDatagramAt(at, b); err != nil {
+			return err
+		}
+		switch {
+		case held.IsZero():
+			held = at
+		case at.Sub(held) >= holdFor:
+			held = time.Time{}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+		}
 	}
 }
+
+const (
+	// holdFor is how long a record may wait in memory before it is
+	// written out, and how long the monitor waits before saying it is
+	// idle (dropmon.MonitorConfig.Idle).
+	holdFor = 100 * time.Millisecond
+	// writeBufferSize is the most that waits in memory between writes.
+	writeBufferSize = 64 << 10
+)
 
 // familyRecord returns the kernel's description of NET_DM, so that
 // Wireshark can map the alerts' netlink type to the net_dm dissector. If

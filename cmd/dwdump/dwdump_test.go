@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -529,5 +530,59 @@ func TestCaptureDecodesInTShark(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("tshark -Y 'ip.dst == 192.0.2.10' (-want +got):\n%s", diff)
+	}
+}
+
+// lockedWrites keeps what is written to it, a write at a time.
+type lockedWrites struct {
+	mu     sync.Mutex
+	writes [][]byte
+}
+
+func (w *lockedWrites) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, append([]byte(nil), p...))
+	return len(p), nil
+}
+
+func (w *lockedWrites) all() (n int, b []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, p := range w.writes {
+		b = append(b, p...)
+	}
+	return len(w.writes), b
+}
+
+// The records received before the monitor says it is idle are written in
+// one write when it does; a record received after waits for the next
+// idle time or the end of the capture, and is written then.
+func TestCaptureWritesWhenIdle(t *testing.T) {
+	h := newHarness(t)
+	idle := receipt{err: &dropmon.Error{Op: "receive", Err: os.ErrDeadlineExceeded}}
+	out := &lockedWrites{}
+	var n int
+	var b []byte
+	three := datagram("three")
+	three.before = func() { n, b = out.all() }
+	h.k.mon.receipts = []receipt{datagram("one"), datagram("two"), idle, three}
+	h.stdout = out
+	r := h.run(syscall.SIGTERM)
+	if r.code != 0 {
+		t.Fatalf("exit status %d, stderr %q", r.code, r.stderr)
+	}
+	// The header and family record, then "one" and "two".
+	if _, ds := readPcap(t, b); n != 2 || len(ds) != 3 || string(ds[2]) != "two" {
+		t.Errorf("before three: %d writes of %d records, want 2 writes of the family record, one and two", n, len(ds))
+	}
+	n, b = out.all()
+	_, ds := readPcap(t, b)
+	var got []string
+	for _, d := range ds[1:] {
+		got = append(got, string(d))
+	}
+	if n != 3 || !cmp.Equal(got, []string{"one", "two", "three"}) {
+		t.Errorf("at the end: %d writes of %q after the family record, want 3 writes of one, two, three", n, got)
 	}
 }

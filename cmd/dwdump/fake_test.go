@@ -112,6 +112,7 @@ func (k *fakeKernel) Close() error {
 type receipt struct {
 	datagram []byte
 	err      error
+	before   func() // if set, called before ReceiveRaw returns the receipt
 }
 
 // fakeMonitor returns its receipts in turn, then blocks until the
@@ -129,6 +130,9 @@ func (m *fakeMonitor) ReceiveRaw(ctx context.Context) ([]byte, error) {
 	if len(m.receipts) > 0 {
 		r := m.receipts[0]
 		m.receipts = m.receipts[1:]
+		if r.before != nil {
+			r.before()
+		}
 		return r.datagram, r.err
 	}
 	m.once.Do(func() { close(m.blocked) })
