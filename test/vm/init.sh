@@ -19,6 +19,10 @@ ip link set lo up
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
 echo "@@VM begin $(uname -r) up=$(uptime_s)s"
+# Under emulation the kernel may leave the TSC for a clock that the vDSO
+# cannot read, and then every clock_gettime is a system call: worth
+# knowing when reading CPU times (docs/benchmarks.md).
+echo "clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>&1)"
 status=0
 # drop_monitor has no module dependencies (modinfo: depends= empty) in
 # Debian's 6.1 and 6.12 builds, so insmod is enough; modprobe would need a
