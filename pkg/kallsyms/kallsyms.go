@@ -1,13 +1,11 @@
 package kallsyms
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"slices"
 )
 
 // DefaultPath is the file Load reads.
@@ -59,20 +57,14 @@ type entry struct {
 	mod  uint16 // index into Table.modules
 }
 
-// indexStride is the number of entries per index block: 8 entries are two
-// cache lines.
-const indexStride = 8
-
 // Table is a symbol table sorted by address. It is immutable after loading
 // and safe for concurrent use.
 type Table struct {
 	names string  // every name, concatenated
 	syms  []entry // sorted by addr, one entry per address
-	// index holds the address of every indexStride-th entry. At 1/16 of
-	// the size of syms it stays in the CPU caches, so that a lookup in a
-	// table of 120,000 symbols misses the cache about twice instead of
-	// about six times.
-	index   []uint64
+	// top and offs index syms; see index.go.
+	top     []uint64
+	offs    []uint32
 	modules []string // modules[0] is "" (the core kernel)
 	n       int      // number of text symbols in syms
 }
@@ -155,26 +147,4 @@ func (t *Table) Lookup(pc uint64) (Symbol, bool) {
 		Addr:   e.addr,
 		Offset: off,
 	}, true
-}
-
-// find returns the index of the entry with the largest address not above
-// pc, or -1.
-func (t *Table) find(pc uint64) int {
-	b, found := slices.BinarySearch(t.index, pc)
-	if found {
-		return b * indexStride
-	}
-	if b == 0 {
-		return -1
-	}
-	lo := (b - 1) * indexStride
-	block := t.syms[lo:min(lo+indexStride, len(t.syms))]
-	// block[0].addr < pc, so i >= 1 when not found.
-	i, found := slices.BinarySearchFunc(block, pc, func(e entry, pc uint64) int {
-		return cmp.Compare(e.addr, pc)
-	})
-	if !found {
-		i--
-	}
-	return lo + i
 }

@@ -321,11 +321,8 @@ func (p *parser) table() *Table {
 	}
 	sb.Write(p.names)
 
-	index := make([]uint64, 0, (len(out)+indexStride-1)/indexStride)
-	for i := 0; i < len(out); i += indexStride {
-		index = append(index, out[i].addr)
-	}
-	return &Table{names: sb.String(), syms: out, index: index, modules: p.modules, n: n}
+	top, offs := buildIndex(out)
+	return &Table{names: sb.String(), syms: out, top: top, offs: offs, modules: p.modules, n: n}
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
