@@ -12,7 +12,7 @@ mount -t tmpfs tmpfs /tmp
 mkdir -p /out
 ip link set lo up
 
-# Written by run.sh: VM_KERNEL, VM_MODE, VM_RUN, VM_BOOT_TIMEOUT, VM_BENCHTIME,
+# Written by run.sh: VM_KERNEL, VM_MODE, VM_RUN, VM_BOOT_TIMEOUT, VM_BENCHTIME, VM_COUNT,
 # VM_BENCH_DROPS.
 . /etc/vmtest.env
 
@@ -58,7 +58,7 @@ for t in /tests/*.test; do
 		rc=124
 	elif [ "$VM_MODE" = bench ]; then
 		(cd "$dir" && "$t" -test.v -test.run='^$' -test.bench="${VM_RUN:-.}" \
-			-test.benchtime="$VM_BENCHTIME" -test.timeout="${left}s" 2>&1)
+			-test.benchtime="$VM_BENCHTIME" -test.count="${VM_COUNT:-1}" -test.timeout="${left}s" 2>&1)
 		rc=$?
 	elif [ -n "$VM_RUN" ]; then
 		(cd "$dir" && "$t" -test.v -test.run="$VM_RUN" -test.timeout="${left}s" 2>&1)

@@ -24,6 +24,8 @@
 #                         time finish sooner even on 2 cores (measured: 58 s
 #                         against 37 + 42 s for the e2e tests).
 #   DROPWATCH_VM_BENCHTIME -test.benchtime in --bench mode (default 1x)
+#   DROPWATCH_VM_COUNT    -test.count in --bench mode (default 1): repeat
+#                         each row, to see how much CPU times vary
 #   --bench defaults: DROPWATCH_VM_PACKAGES=test/e2e, DROPWATCH_VM_RUN=
 #   BenchmarkTools, DROPWATCH_VM_PARALLEL=0 (each guest has the host's two
 #   cores to itself, so that CPU times are comparable), TIMEOUT 600;
@@ -41,6 +43,7 @@ RUN=${DROPWATCH_VM_RUN:-}
 PACKAGES=${DROPWATCH_VM_PACKAGES:-}
 PARALLEL=${DROPWATCH_VM_PARALLEL:-1}
 BENCHTIME=${DROPWATCH_VM_BENCHTIME:-1x}
+COUNT=${DROPWATCH_VM_COUNT:-1}
 MODE=test
 GO=${GO:-go}
 
@@ -273,6 +276,7 @@ stage_kernel() {
 		VM_RUN='$RUN'
 		VM_BOOT_TIMEOUT='$BOOT_TIMEOUT'
 		VM_BENCHTIME='$BENCHTIME'
+		VM_COUNT='$COUNT'
 		VM_BENCH_DROPS='${DROPWATCH_BENCH_DROPS:-}'
 	EOF
 	(cd "$k" && find . | cpio -o -H newc --quiet | gzip -1 >"$STAGE/k-$label.cpio.gz")
