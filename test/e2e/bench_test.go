@@ -208,6 +208,10 @@ func runTool(b *testing.B, sc workload, bt benchTool, bin string) result {
 	} else if sc.mode == "summary" && bt.out == textOut {
 		b.Fatalf("%s: no way to choose the mode", bt.name)
 	}
+	// The previous row's tool may have left the kernel busy (a C
+	// dropwatch that fell behind leaves a socket full of alerts to free):
+	// start each row on a quiet machine, so that start times compare.
+	waitQuiet(b, 15*time.Second)
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		b.Fatalf("starting %s: %v", bin, err)
@@ -283,6 +287,51 @@ func runTool(b *testing.B, sc workload, bt benchTool, bin string) result {
 	b.Logf("%s: %d drops made (%.0f/s), %d alerts (%d of other drops), %d overruns, %d tail drops, cpu %v, rss %d KiB, start %v %s",
 		bt.name, r.made, r.rate, r.alerts, r.others, r.overruns, r.tailDrops, r.cpu, r.maxRSS, r.startup, r.err)
 	return r
+}
+
+// waitQuiet waits until the machine's CPUs have been at least 90% idle
+// for two quarter-second samples in a row (/proc/stat), or timeout.
+func waitQuiet(tb testing.TB, timeout time.Duration) {
+	tb.Helper()
+	start := time.Now()
+	prevIdle, prevTotal := cpuTimes(tb)
+	for quiet := 0; quiet < 2 && time.Since(start) < timeout; {
+		time.Sleep(250 * time.Millisecond)
+		idle, total := cpuTimes(tb)
+		if total > prevTotal && float64(idle-prevIdle) >= 0.9*float64(total-prevTotal) {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		prevIdle, prevTotal = idle, total
+	}
+	tb.Logf("machine quiet after %v", time.Since(start).Round(time.Millisecond))
+}
+
+// cpuTimes returns the idle (idle and iowait) and total jiffies of all
+// CPUs, from the first line of /proc/stat.
+func cpuTimes(tb testing.TB) (idle, total uint64) {
+	tb.Helper()
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	fields := strings.Fields(string(line))
+	if len(fields) < 6 || fields[0] != "cpu" {
+		tb.Fatalf("/proc/stat begins %q", line)
+	}
+	for i, f := range fields[1:] {
+		n, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			tb.Fatalf("/proc/stat field %q: %v", f, err)
+		}
+		total += n
+		if i == 3 || i == 4 {
+			idle += n
+		}
+	}
+	return idle, total
 }
 
 // waitIdle waits until the process has read everything queued for it and
