@@ -284,6 +284,9 @@ func runTool(b *testing.B, sc workload, bt benchTool, bin string) result {
 		r.others = pcapOthers(b, pcap)
 	default:
 		r.alerts, r.reported, r.others = countText(b, stdout.Name(), bt.out)
+		if r.others > 0 {
+			keepText(b, name+".others", otherLines(b, stdout.Name()))
+		}
 	}
 	b.Logf("%s: %d drops made (%.0f/s), %d alerts (%d of other drops), %d overruns, %d tail drops, cpu %v, rss %d KiB, start %v %s",
 		bt.name, r.made, r.rate, r.alerts, r.others, r.overruns, r.tailDrops, r.cpu, r.maxRSS, r.startup, r.err)
@@ -463,6 +466,32 @@ func countText(tb testing.TB, path string, out output) (alerts, drops, others in
 		drops += n
 	}
 	return alerts, drops, others
+}
+
+// otherLines returns up to 200 lines of a dropwatch's output about drops
+// elsewhere than dropgen's, with the two lines before each: what the
+// kernel dropped besides the workload.
+func otherLines(tb testing.TB, path string) []byte {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []byte
+	lines := bytes.Split(data, []byte("\n"))
+	n := 0
+	for i, line := range lines {
+		isAlert := bytes.HasPrefix(line, []byte("drop at: ")) || bytes.HasPrefix(line, []byte(`{"type":"packet"`))
+		if !isAlert || bytes.Contains(line, []byte(dropgenSymbol)) {
+			continue
+		}
+		for _, l := range lines[max(0, i-2) : i+1] {
+			out = append(append(out, l...), '\n')
+		}
+		if n++; n == 200 {
+			break
+		}
+	}
+	return out
 }
 
 // pcapOthers counts a capture's packet alerts of drops elsewhere than
