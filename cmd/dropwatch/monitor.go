@@ -509,7 +509,6 @@ func (s *session) receive(ctx context.Context, src eventSource, out chan<- *batc
 	_, holds := src.(idleSource)
 	var held *batch
 	var since time.Time // when held was begun
-	var count int       // datagrams in held
 	for {
 		evs, err := src.Receive(ctx)
 		if err != nil {
@@ -539,13 +538,10 @@ func (s *session) receive(ctx context.Context, src eventSource, out chan<- *batc
 			held = nil
 		}
 		if held == nil {
-			held, since, count = newBatch(), time.Now(), 0
+			held, since = newBatch(), time.Now()
 		}
 		s.render(held, evs, stacks)
-		// The age is checked every 16th datagram: under emulation a
-		// clock reading may be a system call (pkg/dropmon's read).
-		count++
-		if !holds || eager.Load() || len(held.notes) > 0 || len(held.text) >= holdText || count%16 == 0 && time.Since(since) >= holdFor {
+		if !holds || eager.Load() || len(held.notes) > 0 || len(held.text) >= holdText || time.Since(since) >= holdFor {
 			if !send(held) {
 				return
 			}

@@ -168,9 +168,7 @@ func (m *monitor) read(ctx context.Context) ([]byte, error) {
 		switch {
 		case errors.Is(err, unix.EAGAIN):
 			// SO_RCVTIMEO expired: the read waited m.wake with nothing
-			// to read. Counting wake-ups instead of reading the clock
-			// around every read matters under emulation, where the vDSO
-			// may not read the clock and each reading is a system call.
+			// to read.
 			if waited += m.wake; m.idle > 0 && waited >= m.idle {
 				return nil, &Error{Op: "receive", Err: os.ErrDeadlineExceeded}
 			}

@@ -13,9 +13,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,8 +24,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
-	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 	"github.com/dropwatch-go/dropwatch/test/vm/dropgen"
 )
 
@@ -280,8 +276,7 @@ func runTool(b *testing.B, sc workload, bt benchTool, bin string) result {
 	switch bt.out {
 	case pcapOut:
 		// The first record is the family record.
-		r.alerts = pcapRecords(b, pcap) - 1
-		r.others = pcapOthers(b, pcap)
+		r.alerts, r.others = pcapAlerts(b, pcap)
 	default:
 		r.alerts, r.reported, r.others = countText(b, stdout.Name(), bt.out)
 		if r.others > 0 {
@@ -494,34 +489,6 @@ func otherLines(tb testing.TB, path string) []byte {
 	return out
 }
 
-// pcapOthers counts a capture's packet alerts of drops elsewhere than
-// dropgen's.
-func pcapOthers(tb testing.TB, path string) int {
-	tb.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	r, err := nlpcap.NewReader(f)
-	if err != nil {
-		tb.Fatalf("%s: %v", path, err)
-	}
-	others := 0
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			return others
-		}
-		if err != nil {
-			tb.Fatalf("%s: %v", path, err)
-		}
-		if ev, ok := dropmon.DecodeEvent(rec.Datagram); ok && ev.Packet != nil && !strings.HasPrefix(ev.Packet.Symbol, dropgenSymbol) {
-			others++
-		}
-	}
-}
-
 // writeTable writes one workload's results as a Markdown table, with
 // ratios to the C tool each row is compared with.
 func writeTable(w *bytes.Buffer, sc workload, rs []result) {
@@ -588,31 +555,6 @@ func perSecond(r result) float64 {
 		return 0
 	}
 	return 1000 * r.cpu.Seconds() / r.monitored.Seconds()
-}
-
-// pcapRecords counts the records of a classic pcap file in host byte order
-// (both dwdumps write it with libpcap's layout on this machine).
-func pcapRecords(tb testing.TB, path string) int {
-	tb.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	const fileHeader, recordHeader = 24, 16
-	if len(data) < fileHeader || binary.NativeEndian.Uint32(data) != 0xa1b2c3d4 {
-		tb.Fatalf("%s is not a pcap file in host byte order (%d bytes)", path, len(data))
-	}
-	n := 0
-	for off := fileHeader; off < len(data); n++ {
-		if off+recordHeader > len(data) {
-			tb.Fatalf("%s: truncated record header at %d", path, off)
-		}
-		off += recordHeader + int(binary.NativeEndian.Uint32(data[off+8:]))
-		if off > len(data) {
-			tb.Fatalf("%s: truncated record %d", path, n)
-		}
-	}
-	return n
 }
 
 // keepText leaves a file in the guest's /out/bench, which run.sh brings

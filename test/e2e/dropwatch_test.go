@@ -52,21 +52,19 @@ func (k *kernel) makeDrops(t testing.TB, n int) {
 // each one in Udp NoPorts.
 func (k *kernel) makeUnreported(t testing.TB, n int) {
 	t.Helper()
-	before := udpNoPorts(t)
+	before, err := dropgen.NoPorts()
+	if err != nil {
+		t.Fatal(err)
+	}
 	made, err := dropgen.Make(n)
 	if err != nil {
 		t.Fatalf("making %d drops: made %d: %v", n, made, err)
 	}
-	// A write returns once loopback has queued the datagram on the CPU's
-	// backlog (net/core/dev.c: netif_rx); the UDP layer counts it when
-	// the NET_RX softirq runs, which a busy emulated guest may defer to
-	// ksoftirqd. So wait for the count to settle, briefly.
-	got := udpNoPorts(t) - before
-	for deadline := time.Now().Add(5 * time.Second); got < made && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-		got = udpNoPorts(t) - before
+	got, err := dropgen.CountedSince(before, uint64(made), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got != made {
+	if got != uint64(made) {
 		t.Fatalf("Udp NoPorts grew by %d for the %d datagrams dropgen sent to a closed port", got, made)
 	}
 	k.drops += made

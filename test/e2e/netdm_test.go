@@ -355,37 +355,3 @@ func kernelSymbol(t testing.TB, name string) symRange {
 }
 
 func (s symRange) String() string { return fmt.Sprintf("%s [%#x, %#x)", s.name, s.lo, s.hi) }
-
-// udpNoPorts is the kernel's count of UDP datagrams that found no socket
-// ("Udp: NoPorts" in /proc/net/snmp): one per drop dropgen makes, counted
-// whether or not anything monitors drops.
-func udpNoPorts(t testing.TB) int {
-	t.Helper()
-	b, err := os.ReadFile("/proc/net/snmp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A header line of names, then a line of values, per protocol.
-	var names []string
-	for _, line := range strings.Split(string(b), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) == 0 || fields[0] != "Udp:" {
-			continue
-		}
-		if names == nil {
-			names = fields
-			continue
-		}
-		for i, name := range names {
-			if name == "NoPorts" && i < len(fields) {
-				n, err := strconv.Atoi(fields[i])
-				if err != nil {
-					t.Fatalf("Udp NoPorts %q: %v", fields[i], err)
-				}
-				return n
-			}
-		}
-	}
-	t.Fatalf("no Udp NoPorts counter in /proc/net/snmp:\n%s", b)
-	return 0
-}

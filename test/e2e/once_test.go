@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
 
@@ -467,7 +468,7 @@ func TestPcap(t *testing.T) {
 				t.Errorf("the kernel's drop monitor is on after %s exited", tt.name)
 			}
 			// The family record, then one record per packet alert.
-			if got := pcapAlerts(t, file); got != k.drops {
+			if got, _ := pcapAlerts(t, file); got != k.drops {
 				t.Errorf("%s holds %d packet alert records, want %d", file, got, k.drops)
 			}
 			if err := os.WriteFile(file+".drops", []byte(fmt.Sprintln(k.drops)), 0o644); err != nil {
@@ -478,27 +479,29 @@ func TestPcap(t *testing.T) {
 }
 
 // pcapAlerts counts the records of a dwdump-style capture after the first,
-// the NET_DM family's description.
-func pcapAlerts(t *testing.T, file string) int {
-	t.Helper()
+// the NET_DM family's description, and among them the packet alerts of
+// drops elsewhere than dropgen's.
+func pcapAlerts(tb testing.TB, file string) (alerts, others int) {
+	tb.Helper()
 	f, err := os.Open(file)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer f.Close()
 	r, err := nlpcap.NewReader(f)
 	if err != nil {
-		t.Fatalf("%s: %v", file, err)
+		tb.Fatalf("%s: %v", file, err)
 	}
-	n := 0
-	for {
-		_, err := r.Next()
+	for n := 0; ; n++ {
+		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			return n - 1
+			return n - 1, others
 		}
 		if err != nil {
-			t.Fatalf("%s: record %d: %v", file, n, err)
+			tb.Fatalf("%s: record %d: %v", file, n, err)
 		}
-		n++
+		if ev, ok := dropmon.DecodeEvent(rec.Datagram); ok && ev.Packet != nil && !strings.HasPrefix(ev.Packet.Symbol, dropgenSymbol) {
+			others++
+		}
 	}
 }
