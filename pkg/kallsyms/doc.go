@@ -2,7 +2,10 @@
 // /proc/kallsyms.
 //
 // The table is loaded once (Load, LoadFile or Parse), is immutable
-// afterwards and is safe for concurrent Lookup calls. It is meant for
+// afterwards and is safe for concurrent Lookup calls. A program that needs
+// only a few addresses can instead find them in one pass over the file
+// (Resolve, ResolveFile), with the same answers and without keeping the
+// table. It is meant for
 // resolving drop locations reported by NET_DM (NET_DM_ATTR_PC) into the
 // familiar "__udp4_lib_rcv+0x9a2" form, including symbols of loadable
 // modules and BPF programs, which are kept with their "[module]" tag.

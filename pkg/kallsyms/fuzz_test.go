@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func FuzzParse(f *testing.F) {
@@ -25,6 +27,21 @@ func FuzzParse(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tab, err := Parse(bytes.NewReader(data))
+		// Resolve reads the same lines; its errors are Parse's, and its
+		// answers Lookup's, at the first symbols' edges.
+		var pcs []uint64
+		if err == nil {
+			pcs = edgePCs(tab, func(i int) bool { return i < 8 })
+		}
+		m, rerr := Resolve(bytes.NewReader(data), pcs...)
+		if !errors.Is(rerr, err) {
+			t.Fatalf("Resolve: error %v, Parse: %v", rerr, err)
+		}
+		if err == nil {
+			if diff := cmp.Diff(lookupAll(tab, pcs), m); diff != "" {
+				t.Fatalf("Resolve differs from Lookup (-Lookup +Resolve):\n%s", diff)
+			}
+		}
 		if err != nil {
 			if tab != nil {
 				t.Fatalf("Parse returned a table and error %v", err)
@@ -96,4 +113,41 @@ func checkInvariants(t *testing.T, tab *Table) {
 	if n != tab.Len() {
 		t.Fatalf("Len() = %d, table has %d text entries", tab.Len(), n)
 	}
+}
+
+// FuzzSplitKernelLine checks that the fast path for the kernel's own line
+// layout splits every line it accepts as the general splitter does.
+func FuzzSplitKernelLine(f *testing.F) {
+	for _, s := range []string{
+		"ffffffff81000000 T _stext\n",
+		"ffffffffc0a01000 t nft_do_chain\t[nf_tables]\n",
+		"ffffffffc0a01000 t nft_do_chain\t[nf_tables]",
+		"ffffffffc0a01000 t nft_do_chain\t[nf[tables]\n",
+		"ffffffffc0a01000 t nft_do_chain \t[nf_tables]\n",
+		"ffffffffc0a01000 t nft_do_chain\t[nf_tables]\r\n",
+		"FFFFFFFFC0A0100g t x\n",
+		"0000000000000000 T x\n",
+		"ffffffff81000000 T \n",
+		"ffffffff81000000 T [x]\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		addr, typ, name, mod, ok := splitKernelLine(line)
+		if !ok {
+			return
+		}
+		waddr, wtyp, wname, wmod, wok := splitLine(line)
+		type split struct {
+			Addr      uint64
+			Typ       byte
+			Name, Mod string
+			Mod0, OK  bool
+		}
+		got := split{addr, typ, string(name), string(mod), mod == nil, ok}
+		want := split{waddr, wtyp, string(wname), string(wmod), wmod == nil, wok}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("splitKernelLine(%q) (-splitLine +splitKernelLine):\n%s", line, diff)
+		}
+	})
 }

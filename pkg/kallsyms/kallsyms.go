@@ -80,20 +80,25 @@ func Load() (*Table, error) {
 // unreadable one an error matching os.ErrPermission. See Parse for the
 // other errors; every error names path.
 func LoadFile(path string) (*Table, error) {
+	return readFile(path, Parse)
+}
+
+// readFile opens path and reads it with read. Its errors name path.
+func readFile[T any](path string, read func(io.Reader) (T, error)) (T, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
 	defer f.Close()
-	t, err := Parse(f)
+	v, err := read(f)
 	if err != nil {
 		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return nil, err
+		if !errors.As(err, &pe) {
+			err = fmt.Errorf("%s: %w", path, err)
 		}
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return t, nil
+	return v, err
 }
 
 // Parse reads symbols in /proc/kallsyms format from r. The input does not

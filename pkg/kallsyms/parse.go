@@ -84,6 +84,11 @@ type parser struct {
 
 func (p *parser) parse(r io.Reader) error {
 	p.modules = []string{""}
+	return eachLine(r, p.line)
+}
+
+// eachLine calls fn with every line of r, newline included.
+func eachLine(r io.Reader, fn func(line []byte) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	for {
 		line, err := br.ReadSlice('\n')
@@ -96,8 +101,8 @@ func (p *parser) parse(r io.Reader) error {
 			line = nil
 		}
 		if len(line) > 0 {
-			if perr := p.line(line); perr != nil {
-				return perr
+			if ferr := fn(line); ferr != nil {
+				return ferr
 			}
 		}
 		if err == io.EOF {
@@ -109,9 +114,110 @@ func (p *parser) parse(r io.Reader) error {
 	}
 }
 
-// line parses one line. Lines that do not have the kallsyms shape are
-// skipped; the error is only for limits of the table's representation.
-func (p *parser) line(line []byte) error {
+// record is one line of kallsyms text, classified.
+type record struct {
+	addr uint64
+	kind symKind // kindIgnore for a line that is counted but owns nothing
+	name []byte
+	mod  []byte // without the brackets; nil for vmlinux
+}
+
+// parseLine reads one line. It reports false for a line that does not have
+// the kallsyms shape, which is skipped and not counted. A counted line that
+// cannot own an address (address zero, an ignored type, a mapping symbol)
+// has kind kindIgnore. Parse and Resolve share it, so that both read a file
+// the same way.
+func parseLine(line []byte) (record, bool) {
+	addr, typ, name, mod, ok := splitKernelLine(line)
+	if !ok {
+		var valid bool
+		if addr, typ, name, mod, valid = splitLine(line); !valid {
+			return record{}, false
+		}
+	}
+	r := record{addr: addr, name: name, mod: mod}
+	// An address of zero comes from kptr_restrict, or is an absolute or
+	// undefined weak symbol. Mapping symbols ($x, $d, $a, $t and their
+	// ".n" forms) mark instruction-set changes on ARM, arm64 and RISC-V.
+	// scripts/kallsyms.c and is_mapping_symbol in
+	// include/linux/module_symbol.h drop them on current kernels; older
+	// kernels listed them for modules.
+	if addr == 0 || name[0] == '$' {
+		return r, true
+	}
+	r.kind = kindOf(typ)
+	if r.kind == kindText && mod == nil && isTextEnd(name) {
+		r.kind = kindData
+	}
+	return r, true
+}
+
+// splitKernelLine splits a line exactly as the kernel writes it on a 64-bit
+// machine (s_show in kernel/kallsyms.c: "%px %c %s\n" or "%px %c
+// %s\t[%s]\n", %px being 16 hex digits), checking each byte once. Every
+// other line, and any doubt, it leaves to splitLine (ok false): whatever it
+// accepts, splitLine splits the same way (FuzzSplitKernelLine).
+func splitKernelLine(line []byte) (addr uint64, typ byte, name, mod []byte, ok bool) {
+	if len(line) < 20 || line[16] != ' ' || line[18] != ' ' || !isLetter(line[17]) {
+		return 0, 0, nil, nil, false
+	}
+	var bad byte
+	for _, c := range line[:16] {
+		d := hexDigit[c]
+		bad |= d
+		addr = addr<<4 | uint64(d)
+	}
+	if bad&0xf0 != 0 {
+		return 0, 0, nil, nil, false
+	}
+	rest := line[19:]
+	if rest[len(rest)-1] == '\n' {
+		rest = rest[:len(rest)-1]
+	}
+	i := 0
+	for i < len(rest) && rest[i] > ' ' {
+		i++
+	}
+	name = rest[:i]
+	if i == 0 || name[0] == '[' || i > math.MaxUint16 {
+		return 0, 0, nil, nil, false
+	}
+	if i < len(rest) {
+		// "\t[module]" and nothing after it.
+		m := rest[i+1:]
+		if rest[i] != '\t' || len(m) < 3 || m[0] != '[' || m[len(m)-1] != ']' {
+			return 0, 0, nil, nil, false
+		}
+		mod = m[1 : len(m)-1]
+		for _, c := range mod {
+			if c <= ' ' || c == '[' || c == ']' {
+				return 0, 0, nil, nil, false
+			}
+		}
+	}
+	return addr, line[17], name, mod, true
+}
+
+// hexDigit maps a hex digit of either case to its value and every other
+// byte to 0xff.
+var hexDigit = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+		t[c-'a'+'A'] = byte(c-'a') + 10
+	}
+	return t
+}()
+
+// splitLine splits any line with the kallsyms shape: an address of 1 to 16
+// hex digits, a type letter, a name and an optional [module], separated by
+// blanks.
+func splitLine(line []byte) (addr uint64, typ byte, name, mod []byte, ok bool) {
 	var f [4][]byte
 	nf := 0
 	for i := 0; i < len(line); {
@@ -126,62 +232,61 @@ func (p *parser) line(line []byte) error {
 			break
 		}
 		if nf == len(f) {
-			return nil // too many fields
+			return 0, 0, nil, nil, false // too many fields
 		}
 		f[nf] = line[start:i]
 		nf++
 	}
 	if nf < 3 {
-		return nil
+		return 0, 0, nil, nil, false
 	}
-	addr, ok := parseHex(f[0])
+	addr, ok = parseHex(f[0])
 	if !ok || len(f[1]) != 1 {
-		return nil
+		return 0, 0, nil, nil, false
 	}
-	typ, name := f[1][0], f[2]
+	typ, name = f[1][0], f[2]
 	if !isLetter(typ) || name[0] == '[' || len(name) > math.MaxUint16 {
-		return nil
+		return 0, 0, nil, nil, false
 	}
-	var mod []byte
 	if nf == 4 {
 		m := f[3]
 		if len(m) < 3 || m[0] != '[' || m[len(m)-1] != ']' {
-			return nil
+			return 0, 0, nil, nil, false
 		}
 		mod = m[1 : len(m)-1]
 		if bytes.ContainsAny(mod, "[]") {
-			return nil
+			return 0, 0, nil, nil, false
 		}
 	}
+	return addr, typ, name, mod, true
+}
+
+// line parses one line. Lines that do not have the kallsyms shape are
+// skipped; the error is only for limits of the table's representation.
+func (p *parser) line(line []byte) error {
+	r, ok := parseLine(line)
+	if !ok {
+		return nil
+	}
 	p.lines++
-	if addr == 0 {
-		// kptr_restrict, or an absolute or undefined weak symbol.
+	if r.addr == 0 {
 		return nil
 	}
 	p.nonZero = true
-
-	kind := kindOf(typ)
-	// Mapping symbols ($x, $d, $a, $t and their ".n" forms) mark
-	// instruction-set changes on ARM, arm64 and RISC-V. scripts/kallsyms.c
-	// and is_mapping_symbol in include/linux/module_symbol.h drop them on
-	// current kernels; older kernels listed them for modules.
-	if kind == kindIgnore || name[0] == '$' {
+	if r.kind == kindIgnore {
 		return nil
 	}
-	mi, err := p.moduleIndex(mod)
+	mi, err := p.moduleIndex(r.mod)
 	if err != nil {
 		return err
 	}
-	if kind == kindText && mi == 0 && isTextEnd(name) {
-		kind = kindData
-	}
-	e := entry{addr: addr, mod: mi}
-	if kind == kindText {
-		off, err := p.addName(name, mi)
+	e := entry{addr: r.addr, mod: mi}
+	if r.kind == kindText {
+		off, err := p.addName(r.name, mi)
 		if err != nil {
 			return err
 		}
-		e.name, e.nlen = uint32(off), uint16(len(name))
+		e.name, e.nlen = uint32(off), uint16(len(r.name))
 	} else {
 		// An end marker has no name. Its offset still orders it in file
 		// order among entries with the same address.

@@ -156,6 +156,8 @@ func TestRealSizeCopy(t *testing.T) {
 	checkLookups(t, tab, tests)
 }
 
+// TestFixturesAgainstReference checks Lookup at every symbol start of the
+// small fixtures, and Resolve against Lookup at every edge.
 func TestFixturesAgainstReference(t *testing.T) {
 	for _, name := range []string{"modules.txt", "bpf.txt", "duplicates.txt", "rust.txt", "garbage.txt"} {
 		t.Run(name, func(t *testing.T) {
@@ -168,6 +170,7 @@ func TestFixturesAgainstReference(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkStarts(t, tab, data)
+			checkResolve(t, data, tab, edgePCs(tab, func(int) bool { return true }))
 		})
 	}
 }
