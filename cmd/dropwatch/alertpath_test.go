@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,9 +155,9 @@ func TestReceiveHolds(t *testing.T) {
 			s := &session{table: report.NewTable(), loc: time.UTC}
 			ctx, cancel := context.WithCancel(context.Background())
 			out := make(chan *batch, 16)
-			var eager atomic.Bool
-			eager.Store(tc.eager)
-			go s.receive(ctx, tc.src, out, &eager)
+			var st receiverState
+			st.eager.Store(tc.eager)
+			go s.receive(ctx, tc.src, out, &st)
 			var got [][]int
 			for len(got) < len(tc.want) {
 				select {

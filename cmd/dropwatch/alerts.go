@@ -75,6 +75,14 @@ func packetLocation(p *dropmon.PacketAlert) report.Location {
 // lines (summaryLines) to text, skipping the hardware entries that have no
 // trap name.
 func appendSummaryUnits(units []unit, text []byte, a *dropmon.Alert, r resolver, at time.Time) ([]unit, []byte) {
+	if p, ok := r.(preparer); ok && len(a.Points) > 1 {
+		var buf [64]uint64
+		pcs := buf[:0]
+		for i := range a.Points {
+			pcs = append(pcs, a.Points[i].PC)
+		}
+		p.Prepare(pcs)
+	}
 	for i := range a.Points {
 		p := &a.Points[i]
 		sym, found := lookupSymbol(r, p.PC)

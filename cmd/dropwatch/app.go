@@ -53,19 +53,18 @@ func (a *app) main(args []string) int {
 		return 0
 	}
 
-	// The table loads while the kernel side is set up and monitoring
-	// starts; the first lookup waits for it (symbols.go).
-	var syms *lazySymbols
+	// The file is read when monitoring needs it (symbols.go).
+	var syms *symbols
 	if opts.lookup == lookupKas {
 		report := func(err error) { fmt.Fprintln(a.stderr, symbolsUnusable(opts.kallsyms, err)) }
-		parse, err := a.loadSymbols(opts.kallsyms)
+		file, err := a.loadSymbols(opts.kallsyms)
 		if err != nil {
 			// A mistyped --kallsyms or an unreadable file: say so now, even
 			// if no lookup ever happens.
 			report(err)
-			parse = func() (resolver, error) { return nil, nil }
+			file = unusableFile{}
 		}
-		syms = loadLazily(parse, report)
+		syms = newSymbols(file, report)
 	}
 
 	// As in the C tool, the kernel side comes first, then the lookup.
@@ -126,7 +125,7 @@ func (a *app) main(args []string) int {
 
 // lookup prints the C tool's lookup line and returns the resolver: none
 // for the null method, else the table that syms is loading.
-func lookup(s *session, syms *lazySymbols) resolver {
+func lookup(s *session, syms *symbols) resolver {
 	if syms == nil {
 		s.say(msgNullLookup)
 		return nil

@@ -249,10 +249,12 @@ func TestStartup(t *testing.T) {
 	} {
 		t.Run("kallsyms "+tt.name, func(t *testing.T) {
 			h := newHarness("start\n")
-			h.app.loadSymbols = parsed(nil, tt.err)
+			f := newFakeFile()
+			f.err = tt.err
+			h.app.loadSymbols = f.loader
 			if errors.Is(tt.err, os.ErrPermission) {
 				// Opening fails: reported at startup, before any lookup.
-				h.app.loadSymbols = func(string) (func() (resolver, error), error) { return nil, tt.err }
+				h.app.loadSymbols = func(string) (symbolFile, error) { return nil, tt.err }
 			}
 			h.start("-l", "kas")
 			h.be.waitCall(t, "start -")

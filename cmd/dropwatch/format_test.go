@@ -22,14 +22,17 @@ import (
 
 // testSymbols places the functions of the reference's samples so that their
 // drop locations resolve as they did for the C tool.
-func testSymbols() resolver {
-	t, err := kallsyms.Parse(strings.NewReader(`ffffffff82094270 T tcp_v4_rcv
+// testSymbolsText is the kallsyms file of the tests.
+const testSymbolsText = `ffffffff82094270 T tcp_v4_rcv
 ffffffff82094f00 T tcp_v4_early_demux
 ffffffff878bc140 T __udp4_lib_rcv
 ffffffff878bd000 T udp_v4_early_demux
 ffffffff89d78a20 t __udp4_lib_rcv.cold	[udp_mod]
 ffffffff89d79000 T end_of_mod	[udp_mod]
-`))
+`
+
+func testSymbols() resolver {
+	t, err := kallsyms.Parse(strings.NewReader(testSymbolsText))
 	if err != nil {
 		panic(err)
 	}

@@ -328,7 +328,7 @@ func newHarness(stdin string) *harness {
 			tracepoint: func(bool) (backend, error) { return nil, errors.New("no tracepoint in tests") },
 			diagnose:   func() dropmon.Diagnosis { return dropmon.Diagnosis{} },
 		},
-		loadSymbols: parsed(testSymbols(), nil),
+		loadSymbols: newFakeFile().loader,
 		fetchFamily: func(context.Context) ([]byte, error) {
 			return nlpcap.NewFamilyMessage(nlpcap.NETDMFamily(testFamilyID, 0)), nil
 		},

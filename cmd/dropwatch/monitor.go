@@ -24,6 +24,9 @@ type batch struct {
 	text  []byte   // of every unit
 	notes []string // stderr lines about messages that were not understood
 	err   error
+	// upTo is how many datagrams the receiver had rendered, this batch's
+	// last among them, when it handed the batch over.
+	upTo uint64
 	// panicked is a panic of the receiving goroutine, re-raised by the
 	// printer.
 	panicked any
@@ -128,15 +131,13 @@ func (s *session) monitor() (ran bool, err error) {
 	return true, w.run()
 }
 
-// prefetchSymbols starts loading the symbol table if this session's
-// alerts will need it: all but NET_DM's packet alerts, which carry the
-// kernel's symbol text.
+// prefetchSymbols starts loading the symbol table when this session will
+// look up many addresses: the kernel stacks of --stack. Other sessions
+// read the file at their first lookup (symbols.go).
 func (s *session) prefetchSymbols() {
-	l, ok := s.res.(*lazySymbols)
-	if !ok || (!s.tracepoint && s.modeKnown && s.mode == dropmon.ModePacket) {
-		return
+	if l, ok := s.res.(*symbols); ok && s.stacks {
+		l.loadTable()
 	}
-	l.prefetch()
 }
 
 // listenPassively is start under --passive: join the events group and
@@ -173,10 +174,9 @@ type watcher struct {
 	tailKnown bool
 	// draining: a signal came; alerts are printed until the drain ends.
 	draining bool
-	// eager tells the receiving goroutine to hand over each datagram's
-	// alerts at once: the drain and the flush time their end by the
-	// alerts' arrival.
-	eager atomic.Bool
+	rcv      receiverState
+	// handled is the largest upTo of the batches taken.
+	handled uint64
 	// hurry: a second signal came: STOP at once, no more waiting.
 	hurry bool
 	// exit is set by SIGTERM or SIGHUP: exit once monitoring is stopped.
@@ -190,7 +190,7 @@ func (w *watcher) run() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.batches = make(chan *batch, 64)
 	w.json = report.NewJSONWriter(&w.text)
-	go s.receive(ctx, w.src, w.batches, &w.eager)
+	go s.receive(ctx, w.src, w.batches, &w.rcv)
 	defer func() {
 		cancel()
 		for range w.batches {
@@ -242,7 +242,7 @@ func (w *watcher) loop() ending {
 	// pending 1-second batches, in packet mode until alerts stop coming.
 	drain := func() {
 		w.draining = true
-		w.eager.Store(true)
+		w.rcv.eager.Store(true)
 		deadline = s.clock.After(s.timing.drain)
 		if w.packetMode() {
 			calm = s.clock.After(s.timing.packetQuiet)
@@ -288,22 +288,40 @@ func (w *watcher) loop() ending {
 }
 
 // emitQueued prints the batches already received when the drain ends,
-// then ends monitoring.
+// and those of datagrams the receiver has read and is still rendering,
+// then ends monitoring. A second signal ends it at once.
 func (w *watcher) emitQueued(end ending) ending {
 	for {
+		var b *batch
+		var ok bool
 		select {
-		case b, ok := <-w.batches:
-			if !ok {
+		case b, ok = <-w.batches:
+		default:
+			if !w.behind() {
 				return end
 			}
-			if e := w.write(w.takeOnly(b)); e != running {
-				return e
+			select {
+			case b, ok = <-w.batches:
+			case sig := <-w.s.sigs:
+				w.noteSignal(sig)
+				w.hurry = true
+				return end
 			}
-		default:
+		}
+		if !ok {
 			return end
+		}
+		if e := w.write(w.takeOnly(b)); e != running {
+			return e
 		}
 	}
 }
+
+// behind reports whether the receiver has read datagrams that the printer
+// has not taken yet. Rendering one can take a while (the first summary
+// alert reads kallsyms), and what was read must not be lost to the end of
+// a drain.
+func (w *watcher) behind() bool { return w.handled < w.rcv.read.Load() }
 
 func (w *watcher) noteSignal(sig os.Signal) {
 	if !isInterrupt(sig) {
@@ -317,7 +335,7 @@ func (w *watcher) packetMode() bool { return w.s.modeKnown && w.s.mode == dropmo
 // are still in the socket or the channel, until none has come for a while.
 func (w *watcher) flush() {
 	s := w.s
-	w.eager.Store(true)
+	w.rcv.eager.Store(true)
 	calm := s.clock.After(s.timing.flushQuiet)
 	for {
 		select {
@@ -333,7 +351,10 @@ func (w *watcher) flush() {
 			w.noteSignal(sig)
 			return
 		case <-calm:
-			return
+			if !w.behind() {
+				return
+			}
+			calm = s.clock.After(s.timing.flushQuiet)
 		}
 	}
 }
@@ -387,6 +408,7 @@ func (w *watcher) write(end ending) ending {
 func (w *watcher) emit(b *batch) ending {
 	defer b.recycle()
 	s := w.s
+	w.handled = max(w.handled, b.upTo)
 	if b.panicked != nil {
 		panic(b.panicked)
 	}
@@ -485,15 +507,27 @@ func (s *session) tailDrops() (uint64, bool) {
 	return n, true
 }
 
+// receiverState is what the receiving goroutine and the printer share.
+type receiverState struct {
+	// eager tells the receiver to hand over each datagram's alerts at
+	// once: the drain and the flush time their end by the alerts'
+	// arrival.
+	eager atomic.Bool
+	// read counts the datagrams the receiver has taken from the source.
+	read atomic.Uint64
+}
+
 // receive reads alerts and renders them for the printer until ctx is done
 // or receiving fails. Rendering here lets the printer drop the events,
 // which are only valid until the next Receive. From a source that says
 // when it is idle (idleSource), it gathers the datagrams of up to holdFor
-// into one batch, unless eager is set (the printer is draining before
+// into one batch, unless st.eager is set (the printer is draining before
 // STOP, and times its end by the alerts' arrival).
-func (s *session) receive(ctx context.Context, src eventSource, out chan<- *batch, eager *atomic.Bool) {
+func (s *session) receive(ctx context.Context, src eventSource, out chan<- *batch, st *receiverState) {
 	defer close(out)
+	var rendered uint64
 	send := func(b *batch) bool {
+		b.upTo = rendered
 		select {
 		case out <- b:
 			return true
@@ -526,6 +560,7 @@ func (s *session) receive(ctx context.Context, src eventSource, out chan<- *batc
 			}
 			return
 		}
+		st.read.Add(1)
 		var stacks [][]uint64
 		if ss, ok := src.(stackSource); ok && s.stacks {
 			stacks = ss.lastStacks()
@@ -541,7 +576,8 @@ func (s *session) receive(ctx context.Context, src eventSource, out chan<- *batc
 			held, since = newBatch(), time.Now()
 		}
 		s.render(held, evs, stacks)
-		if !holds || eager.Load() || len(held.notes) > 0 || len(held.text) >= holdText || time.Since(since) >= holdFor {
+		rendered++
+		if !holds || st.eager.Load() || len(held.notes) > 0 || len(held.text) >= holdText || time.Since(since) >= holdFor {
 			if !send(held) {
 				return
 			}

@@ -4,68 +4,162 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
 )
 
-// resolver turns a summary alert's drop location into a symbol: a
-// *lazySymbols, which loads a *kallsyms.Table once (the C tool rescans
-// /proc/kallsyms for every location it has not seen before).
+// resolver turns a drop location into a symbol: a *symbols for the
+// kallsyms method.
 type resolver interface {
 	Lookup(pc uint64) (kallsyms.Symbol, bool)
 }
 
-// lazySymbols is a symbol table loaded when it is first needed. Parsing
-// the 120,000 lines of /proc/kallsyms takes about 25 ms on bare metal and
-// 2 s of CPU under emulation, most of it the kernel formatting the file.
-// NET_DM's packet alerts carry the kernel's own symbol text, so packet
-// mode never needs the table (the C tool does not read the file then
-// either), and loading it at startup cost a packet-mode session those
-// 2 s and slowed its start (docs/benchmarks.md). A session that will look
-// addresses up (summary mode, the tracepoint, --stack) starts the load in
-// the background once monitoring is on, with prefetch; otherwise the
-// first Lookup loads it. A table that cannot be used is reported then,
-// once, and leaves raw addresses, as the C tool prints when its lookups
-// fail.
-type lazySymbols struct {
-	prefetch func()
-	table    func() resolver
+// preparer is a resolver that answers best when it is given all the new
+// locations of an alert at once (symbols.Prepare).
+type preparer interface {
+	Prepare(pcs []uint64)
 }
 
-// loadLazily returns a lazySymbols that runs load, in a goroutine, at its
-// first prefetch or Lookup; report receives load's error at the first
-// Lookup. A nil resolver without an error (a file that could not be
-// opened, already reported) leaves raw addresses silently.
-func loadLazily(load func() (resolver, error), report func(error)) *lazySymbols {
+// symbolFile is the kallsyms file of a session, opened at startup.
+type symbolFile interface {
+	// Resolve reads the file once and answers for pcs only
+	// (kallsyms.Resolve).
+	Resolve(pcs []uint64) ([]kallsyms.Match, error)
+	// Load reads the file into a table.
+	Load() (resolver, error)
+}
+
+// scansBeforeTable is how many times a session scans the kallsyms file for
+// new drop locations before it loads the whole table instead.
+//
+// Reading /proc/kallsyms is the kernel formatting 120,000-160,000 lines:
+// about 50 ms on bare metal, 0.3-0.7 s of CPU under emulation. Scanning
+// the text for a few addresses costs little more than that read
+// (kallsyms.BenchmarkResolve); a table costs the read plus parsing,
+// sorting and indexing all of it, and 8 MB. A summary session often has
+// one or a few drop locations, all in its first alert, so the first
+// alert's locations are found by one scan, as the C tool finds each new
+// location (it rescans for every one), and a session that goes on to show
+// new locations loads the table once, at the first of them
+// (docs/benchmarks.md).
+const scansBeforeTable = 1
+
+// symbols resolves addresses for the kallsyms method: the first new
+// locations by scanning the file, the rest through a table loaded once.
+// NET_DM's packet alerts carry the kernel's own symbol text, so a packet
+// session never reads the file (the C tool does not either). A session
+// that will look up many addresses (--stack) starts loading the table in
+// the background once monitoring is on (loadTable). A file that cannot
+// be used is reported once and leaves raw addresses, as the C tool prints
+// when its lookups fail.
+type symbols struct {
+	file   symbolFile
+	report func(error)
+
+	// prefetch starts loading the table; table waits for it and returns
+	// nil if it failed (reported).
+	prefetch func()
+	table    func() resolver
+
+	mu      sync.Mutex
+	scanned map[uint64]kallsyms.Match
+	scans   int
+	useTab  bool // the table answers every address not scanned
+	failed  bool // a scan failed (reported): raw addresses
+}
+
+func newSymbols(file symbolFile, report func(error)) *symbols {
 	type result struct {
 		r   resolver
 		err error
 	}
 	loaded := make(chan result, 1)
-	prefetch := sync.OnceFunc(func() {
+	s := &symbols{file: file, report: report, scanned: make(map[uint64]kallsyms.Match)}
+	s.prefetch = sync.OnceFunc(func() {
 		go func() {
-			r, err := load()
+			r, err := file.Load()
 			loaded <- result{r, err}
 		}()
 	})
-	return &lazySymbols{prefetch: prefetch, table: sync.OnceValue(func() resolver {
-		prefetch()
+	s.table = sync.OnceValue(func() resolver {
+		s.prefetch()
 		res := <-loaded
 		if res.err != nil {
 			report(res.err)
 			return nil
 		}
 		return res.r
-	})}
+	})
+	return s
 }
 
-func (l *lazySymbols) Lookup(pc uint64) (kallsyms.Symbol, bool) {
-	t := l.table()
-	if t == nil {
-		return kallsyms.Symbol{}, false
+// loadTable starts loading the table in the background; every address
+// not yet scanned is then looked up in it.
+func (s *symbols) loadTable() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.useTab = true
+	s.prefetch()
+}
+
+// Prepare resolves the addresses among pcs that have not been seen yet,
+// with one scan of the file while scans are left, else by loading the
+// table.
+func (s *symbols) Prepare(pcs []uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prepare(pcs)
+}
+
+func (s *symbols) prepare(pcs []uint64) {
+	if s.useTab || s.failed {
+		return
 	}
-	return t.Lookup(pc)
+	var buf [8]uint64
+	fresh := buf[:0]
+	for _, pc := range pcs {
+		if _, ok := s.scanned[pc]; !ok && !slices.Contains(fresh, pc) {
+			fresh = append(fresh, pc)
+		}
+	}
+	switch {
+	case len(fresh) == 0:
+	case s.scans >= scansBeforeTable:
+		s.useTab = true
+		s.prefetch()
+	default:
+		s.scans++
+		m, err := s.file.Resolve(fresh)
+		if err != nil {
+			s.report(err)
+			s.failed = true
+			return
+		}
+		for i, pc := range fresh {
+			s.scanned[pc] = m[i]
+		}
+	}
+}
+
+func (s *symbols) Lookup(pc uint64) (kallsyms.Symbol, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.scanned[pc]
+	if !ok {
+		s.prepare([]uint64{pc})
+		m, ok = s.scanned[pc]
+	}
+	switch {
+	case ok:
+		return m.Symbol, m.OK
+	case s.useTab:
+		if t := s.table(); t != nil {
+			return t.Lookup(pc)
+		}
+	}
+	return kallsyms.Symbol{}, false
 }
 
 // lookupSymbol looks pc up in r, which may be nil.
@@ -77,12 +171,19 @@ func lookupSymbol(r resolver, pc uint64) (kallsyms.Symbol, bool) {
 }
 
 // symbolLoader opens a kallsyms file at once, so that a path that cannot be
-// opened is reported at startup, and returns the parse, which loadLazily
-// runs in the background.
-type symbolLoader func(path string) (parse func() (resolver, error), err error)
+// opened is reported at startup.
+type symbolLoader func(path string) (symbolFile, error)
+
+// kallsymsFile is a kallsyms file opened at startup: its first reader reads
+// that descriptor, later ones open the path again.
+type kallsymsFile struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File
+}
 
 // openKallsyms opens path, or /proc/kallsyms when path is empty.
-func openKallsyms(path string) (func() (resolver, error), error) {
+func openKallsyms(path string) (symbolFile, error) {
 	if path == "" {
 		path = kallsyms.DefaultPath
 	}
@@ -90,15 +191,51 @@ func openKallsyms(path string) (func() (resolver, error), error) {
 	if err != nil {
 		return nil, err
 	}
-	return func() (resolver, error) {
-		defer f.Close()
-		t, err := kallsyms.Parse(f)
-		if err != nil {
-			return nil, err
-		}
-		return t, nil
-	}, nil
+	return &kallsymsFile{path: path, f: f}, nil
 }
+
+func (k *kallsymsFile) open() (*os.File, error) {
+	k.mu.Lock()
+	f := k.f
+	k.f = nil
+	k.mu.Unlock()
+	if f != nil {
+		return f, nil
+	}
+	return os.Open(k.path)
+}
+
+func (k *kallsymsFile) Resolve(pcs []uint64) ([]kallsyms.Match, error) {
+	f, err := k.open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return kallsyms.Resolve(f, pcs...)
+}
+
+func (k *kallsymsFile) Load() (resolver, error) {
+	f, err := k.open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	t, err := kallsyms.Parse(f)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// unusableFile stands for a kallsyms file that could not be opened, which
+// was reported then: it leaves raw addresses without another word.
+type unusableFile struct{}
+
+func (unusableFile) Resolve(pcs []uint64) ([]kallsyms.Match, error) {
+	return make([]kallsyms.Match, len(pcs)), nil
+}
+
+func (unusableFile) Load() (resolver, error) { return nil, nil }
 
 // symbolsUnusable explains on stderr why the kallsyms method fell back to
 // raw addresses.
