@@ -66,8 +66,11 @@ type MonitorConfig struct {
 	KeepRaw bool
 	// Idle, when positive, makes Receive and ReceiveRaw return an error
 	// matching os.ErrDeadlineExceeded once no datagram has come for this
-	// long, so that a caller batching alerts can print what it holds.
-	// Zero means they wait for a datagram or the context's end.
+	// long, so that a caller batching alerts can print what it holds. It
+	// is reported once per quiet time: the calls after it wait for a
+	// datagram or the context's end, and the next datagram starts a new
+	// quiet time. Zero means they always wait for a datagram or the
+	// context's end.
 	Idle time.Duration
 }
 
@@ -112,10 +115,11 @@ func (c *Client) Listen(cfg MonitorConfig) (*Monitor, error) {
 
 // Receive blocks until at least one message arrives, ctx is done, the
 // monitor's Idle time passes, or the socket fails. A done context ends a
-// blocked Receive within a tenth of a second. It returns the messages of one datagram as Events; a message
-// that cannot be decoded is an Event with Err set. ENOBUFS (alerts lost to a
-// full socket buffer) is counted in Stats and receiving goes on. When ctx is
-// done Receive returns ctx.Err().
+// blocked Receive at once (the monitor sends itself a message, which needs
+// CAP_NET_ADMIN; without it, within a second). It returns the messages of
+// one datagram as Events; a message that cannot be decoded is an Event
+// with Err set. ENOBUFS (alerts lost to a full socket buffer) is counted in
+// Stats and receiving goes on. When ctx is done Receive returns ctx.Err().
 //
 // The Events and their byte slices belong to the caller.
 func (m *Monitor) Receive(ctx context.Context) ([]Event, error) { return m.m.receive(ctx) }

@@ -6,12 +6,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -22,9 +24,15 @@ import (
 // drop_monitor.c) plus a few hundred bytes of attributes and headers.
 const recvBufferLen = 128 << 10
 
-// pollInterval is how often a blocked read wakes to look at its context
-// and the Idle time: the socket's SO_RCVTIMEO.
-const pollInterval = 100 * time.Millisecond
+// pollInterval is how long a read waits, when it has no Idle time to
+// report, before it looks at its context again: the socket's SO_RCVTIMEO
+// then. A done context wakes the read at once (monitor.wake); this bounds
+// the wait where it cannot (no CAP_NET_ADMIN).
+const pollInterval = time.Second
+
+// wakeSeq marks the message a monitor sends itself to end a blocked read
+// (monitor.wake), an NLMSG_NOOP that the kernel never sends to a group.
+const wakeSeq = 0x64776b65 // "dwke"
 
 // monitor receives on a raw NETLINK_GENERIC socket of its own, joined to
 // the "events" group. The socket is blocking and outside Go's netpoller:
@@ -32,20 +40,40 @@ const pollInterval = 100 * time.Millisecond
 // as the C tool's recvmsg does. Through the netpoller each datagram cost
 // an epoll_wait, the read and a second read answering EAGAIN, and often a
 // thread wake-up, which made a steady 500 alerts a second cost twice the
-// C tool's CPU (docs/benchmarks.md). SO_RCVTIMEO wakes the read every
-// pollInterval so that a done context ends it; a read (not a poll
-// registration) keeps the os.File referenced, so Close waits for it
-// instead of closing the descriptor under it.
+// C tool's CPU (docs/benchmarks.md). A read (not a poll registration)
+// keeps the os.File referenced, so Close waits for it instead of closing
+// the descriptor under it.
+//
+// Closing the descriptor does not end a blocked recv, and netlink sockets
+// have no shutdown (sock_no_shutdown in net/netlink/af_netlink.c), so a
+// done context ends a read by sending the socket a message of its own
+// (wake). SO_RCVTIMEO is the Idle time after a datagram, so that an idle
+// monitor is reported once, then pollInterval: a quiet monitor wakes once
+// a second. It woke ten times a second before, and each wake-up also woke
+// the runtime's sysmon from its deep sleep for a series of 20 µs naps: an
+// idle dropwatch used twice the C tool's CPU in the VM.
 type monitor struct {
 	f        *os.File
 	familyID uint16
 	groupID  uint32
 	keepRaw  bool
 	idle     time.Duration
-	wake     time.Duration // SO_RCVTIMEO
+	quiet    time.Duration // SO_RCVTIMEO once idle is reported
+	timeout  time.Duration // the socket's SO_RCVTIMEO now
+	portid   uint32
 	buf      []byte
 	strs     interner
 	inode    uint64
+
+	// idleReported: the last read ended with the Idle error, and no
+	// datagram has come since.
+	idleReported bool
+	// watched is the context whose end wakes the reads, stopWatch
+	// unregisters that.
+	watched   context.Context
+	stopWatch func() bool
+	// closed is set by close, which wakes a blocked read to see it.
+	closed atomic.Bool
 
 	mu    sync.Mutex
 	stats MonitorStats
@@ -99,14 +127,15 @@ func (m *monitor) init(fd int, cfg MonitorConfig) error {
 			return &Error{Op: "listen", Err: os.NewSyscallError("setsockopt", err)}
 		}
 	}
-	m.wake = pollInterval
-	if m.idle > 0 {
-		m.wake = min(m.wake, m.idle)
+	m.quiet = pollInterval
+	if err := m.setTimeout(m.readTimeout()); err != nil {
+		return &Error{Op: "listen", Err: err}
 	}
-	tv := unix.NsecToTimeval(m.wake.Nanoseconds())
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return &Error{Op: "listen", Err: os.NewSyscallError("setsockopt", err)}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return &Error{Op: "listen", Err: os.NewSyscallError("getsockname", err)}
 	}
+	m.portid = sa.(*unix.SockaddrNetlink).Pid
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) == nil {
 		m.inode = st.Ino
@@ -152,24 +181,110 @@ func (m *monitor) receiveRaw(ctx context.Context) ([]byte, error) {
 	return append([]byte(nil), b...), nil
 }
 
+// readTimeout is the SO_RCVTIMEO the next read needs.
+func (m *monitor) readTimeout() time.Duration {
+	if m.idle > 0 && !m.idleReported {
+		return m.idle
+	}
+	return m.quiet
+}
+
+func (m *monitor) setTimeout(d time.Duration) error {
+	if d == m.timeout {
+		return nil
+	}
+	rc, err := m.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	}); err != nil {
+		// Control fails only on a closed file.
+		return os.ErrClosed
+	}
+	if serr != nil {
+		return os.NewSyscallError("setsockopt", serr)
+	}
+	m.timeout = d
+	return nil
+}
+
+// watch has the end of ctx wake the monitor's reads.
+func (m *monitor) watch(ctx context.Context) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ctx == m.watched {
+		return
+	}
+	if m.stopWatch != nil {
+		m.stopWatch()
+	}
+	m.watched, m.stopWatch = ctx, context.AfterFunc(ctx, m.wake)
+}
+
+// wake sends the socket a message from itself, which ends a blocked read.
+// Sending to a port needs CAP_NET_ADMIN on NETLINK_GENERIC
+// (netlink_sendmsg in net/netlink/af_netlink.c); without it the read ends
+// at its SO_RCVTIMEO. The write holds the descriptor, so a closed monitor
+// is not written to.
+func (m *monitor) wake() {
+	rc, err := m.f.SyscallConn()
+	if err != nil {
+		return
+	}
+	var msg [unix.SizeofNlMsghdr]byte
+	binary.NativeEndian.PutUint32(msg[0:], unix.SizeofNlMsghdr)
+	binary.NativeEndian.PutUint16(msg[4:], unix.NLMSG_NOOP)
+	binary.NativeEndian.PutUint32(msg[8:], wakeSeq)
+	binary.NativeEndian.PutUint32(msg[12:], m.portid)
+	_ = rc.Write(func(fd uintptr) bool {
+		_ = unix.Sendto(int(fd), msg[:], 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Pid: m.portid})
+		return true
+	})
+}
+
+// isWake reports whether b is a message wake sent.
+func (m *monitor) isWake(b []byte) bool {
+	return len(b) == unix.SizeofNlMsghdr &&
+		binary.NativeEndian.Uint16(b[4:]) == unix.NLMSG_NOOP &&
+		binary.NativeEndian.Uint32(b[8:]) == wakeSeq &&
+		binary.NativeEndian.Uint32(b[12:]) == m.portid
+}
+
 // read returns the next datagram in the monitor's buffer, counting and
 // skipping ENOBUFS.
 func (m *monitor) read(ctx context.Context) ([]byte, error) {
-	var waited time.Duration
+	m.watch(ctx)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if err := m.setTimeout(m.readTimeout()); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, &Error{Op: "receive", Err: err}
+		}
 		n, err := m.f.Read(m.buf)
 		if err == nil {
+			if m.isWake(m.buf[:n]) {
+				if m.closed.Load() {
+					return nil, &Error{Op: "receive", Err: os.ErrClosed}
+				}
+				continue
+			}
+			m.idleReported = false
 			m.yieldWhileBusy()
 			return m.buf[:n], nil
 		}
 		switch {
 		case errors.Is(err, unix.EAGAIN):
-			// SO_RCVTIMEO expired: the read waited m.wake with nothing
-			// to read.
-			if waited += m.wake; m.idle > 0 && waited >= m.idle {
+			// SO_RCVTIMEO expired with nothing to read.
+			if m.idle > 0 && !m.idleReported {
+				m.idleReported = true
 				return nil, &Error{Op: "receive", Err: os.ErrDeadlineExceeded}
 			}
 		case errors.Is(err, unix.ENOBUFS):
@@ -308,4 +423,15 @@ func netlinkDrops(f interface{ Read([]byte) (int, error) }, inode uint64) (uint6
 	return 0, fmt.Errorf("/proc/net/netlink: no socket with inode %d: %w", inode, os.ErrNotExist)
 }
 
-func (m *monitor) close() error { return m.f.Close() }
+// close closes the socket. A blocked read holds the descriptor until it
+// returns, so close wakes it first.
+func (m *monitor) close() error {
+	m.mu.Lock()
+	if m.stopWatch != nil {
+		m.stopWatch()
+	}
+	m.mu.Unlock()
+	m.closed.Store(true)
+	m.wake()
+	return m.f.Close()
+}

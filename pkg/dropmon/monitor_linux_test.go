@@ -122,16 +122,21 @@ func TestMonitorCancel(t *testing.T) {
 }
 
 // With Idle set, a read that waits that long without a datagram returns
-// os.ErrDeadlineExceeded, and the next read still gets what comes later.
+// os.ErrDeadlineExceeded, once: later reads wait for a datagram or the
+// context's end, and the next quiet time after a datagram is reported
+// again.
 func TestMonitorIdle(t *testing.T) {
 	m, send := testMonitor(t, MonitorConfig{Idle: 30 * time.Millisecond})
+	m.quiet = 20 * time.Millisecond // wake-ups that must not be reported
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := m.receive(ctx); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("receive with nothing sent: %v, want os.ErrDeadlineExceeded", err)
 	}
-	if _, err := m.receiveRaw(ctx); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("receiveRaw with nothing sent: %v, want os.ErrDeadlineExceeded", err)
+	short, stop := context.WithCancel(ctx)
+	time.AfterFunc(300*time.Millisecond, stop)
+	if _, err := m.receiveRaw(short); !errors.Is(err, context.Canceled) {
+		t.Fatalf("receiveRaw after the idle time was reported: %v, want it to wait for the context's end", err)
 	}
 	msg := nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, 9) }))
 	send(msg)
@@ -139,19 +144,61 @@ func TestMonitorIdle(t *testing.T) {
 	if err != nil || len(evs) != 1 || evs[0].Packet == nil || evs[0].Packet.PC != 9 {
 		t.Fatalf("receive after the idle time = %+v, %v; want the packet alert", evs, err)
 	}
+	if _, err := m.receiveRaw(ctx); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("receiveRaw after a datagram: %v, want os.ErrDeadlineExceeded", err)
+	}
 }
 
 // Without Idle, a read waits past the socket's wake-ups until a datagram
 // comes.
 func TestMonitorWaitsPastWakeups(t *testing.T) {
 	m, send := testMonitor(t, MonitorConfig{})
+	m.quiet = 20 * time.Millisecond
 	msg := nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, 3) }))
-	time.AfterFunc(3*pollInterval, func() { send(msg) })
+	time.AfterFunc(100*time.Millisecond, func() { send(msg) })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	evs, err := m.receive(ctx)
 	if err != nil || len(evs) != 1 || evs[0].Packet == nil || evs[0].Packet.PC != 3 {
-		t.Fatalf("receive = %+v, %v; want the packet alert sent after three wake-ups", evs, err)
+		t.Fatalf("receive = %+v, %v; want the packet alert sent after five wake-ups", evs, err)
+	}
+}
+
+// A done context ends a blocked read at once, not at the socket's next
+// wake-up (an hour here): the monitor sends itself a message, which no
+// read returns. Each new context is watched in turn.
+func TestMonitorCancelWakesRead(t *testing.T) {
+	m, send := testMonitor(t, MonitorConfig{})
+	m.quiet = time.Hour
+	for i := range 3 {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := m.receive(ctx)
+			done <- err
+		}()
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("read %d: %v after cancel, want context.Canceled", i, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("read %d still blocked 10 s after its context ended", i)
+		}
+	}
+	// The wake messages are not data: the next datagram is the alert.
+	msg := nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, 5) }))
+	send(msg)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs, err := m.receive(ctx)
+	if err != nil || len(evs) != 1 || evs[0].Packet == nil || evs[0].Packet.PC != 5 {
+		t.Fatalf("receive after the wake-ups = %+v, %v; want the packet alert", evs, err)
+	}
+	if diff := cmp.Diff(MonitorStats{Messages: 1, Packets: 1}, m.statsSnapshot()); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
 	}
 }
 
