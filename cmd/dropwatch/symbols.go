@@ -36,14 +36,15 @@ type symbolFile interface {
 //
 // Reading /proc/kallsyms is the kernel formatting 120,000-160,000 lines:
 // about 50 ms on bare metal, 0.3-0.7 s of CPU under emulation. Scanning
-// the text for a few addresses costs little more than that read
-// (kallsyms.BenchmarkResolve); a table costs the read plus parsing,
-// sorting and indexing all of it, and 8 MB. A summary session often has
-// one or a few drop locations, all in its first alert, so the first
-// alert's locations are found by one scan, as the C tool finds each new
-// location (it rescans for every one), and a session that goes on to show
-// new locations loads the table once, at the first of them
-// (docs/benchmarks.md).
+// the text for a few addresses costs little more than that read, and for
+// addresses in vmlinux the scan stops once the sorted vmlinux lines have
+// passed them, as the C tool's does (kallsyms.ResolveKernel); a table
+// costs the read of the whole file plus parsing, sorting and indexing all
+// of it, and 8 MB. A summary session often has one or a few drop
+// locations, all in its first alert, so the first alert's locations are
+// found by one scan, as the C tool finds each new location (it rescans
+// for every one), and a session that goes on to show new locations loads
+// the table once, at the first of them (docs/benchmarks.md).
 const scansBeforeTable = 1
 
 // symbols resolves addresses for the kallsyms method: the first new
@@ -211,7 +212,7 @@ func (k *kallsymsFile) Resolve(pcs []uint64) ([]kallsyms.Match, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return kallsyms.Resolve(f, pcs...)
+	return kallsyms.ResolveKernel(f, pcs...)
 }
 
 func (k *kallsymsFile) Load() (resolver, error) {

@@ -1,6 +1,9 @@
 package kallsyms
 
-import "io"
+import (
+	"errors"
+	"io"
+)
 
 // Match is what Resolve found for one address: the Symbol and true where
 // Lookup would return them, else the zero Symbol and false.
@@ -22,8 +25,37 @@ type Match struct {
 // addresses to make a Table pay, which is what the C dropwatch does on
 // every new address.
 func Resolve(r io.Reader, pcs ...uint64) ([]Match, error) {
+	return resolve(r, pcs, false)
+}
+
+// ResolveKernel is Resolve for the kernel's own kallsyms text, which it
+// reads only as far as it needs to. The kernel lists vmlinux's symbols
+// first, sorted by address (scripts/kallsyms.c sorts them at build time),
+// then those of modules, BPF programs and trampolines, which live outside
+// the kernel image (the module area, MODULES_VADDR in
+// arch/x86/include/asm/pgtable_64_types.h; mm/execmem.c). So once the
+// sorted vmlinux lines have passed an address that one of them precedes,
+// no later line can come closer to it, and an address in vmlinux is found
+// in the lines up to it, as the C dropwatch stops there. An address in a
+// module means reading to the end, as Resolve does. On text that breaks
+// these rules (vmlinux lines out of order, a module symbol inside
+// vmlinux's range) the answers may differ from Lookup's, where Resolve's
+// do not.
+func ResolveKernel(r io.Reader, pcs ...uint64) ([]Match, error) {
+	return resolve(r, pcs, true)
+}
+
+// errSettled ends a ResolveKernel scan that has its answers.
+var errSettled = errors.New("every address settled")
+
+func resolve(r io.Reader, pcs []uint64, kernel bool) ([]Match, error) {
 	best := make([]candidate, len(pcs))
 	lines, nonZero := 0, false
+	// sorted: still in the leading run of vmlinux lines in ascending
+	// order; settled[i]: one of those lines came after best[i] and above
+	// pcs[i], so no later line can improve best[i].
+	sorted, last := kernel, uint64(0)
+	settled, open := make([]bool, len(pcs)), len(pcs)
 	err := eachLine(r, func(line []byte) error {
 		rec, ok := parseLine(line)
 		if !ok {
@@ -37,14 +69,26 @@ func Resolve(r io.Reader, pcs ...uint64) ([]Match, error) {
 		if rec.kind == kindIgnore {
 			return nil
 		}
+		if sorted && (rec.mod != nil || rec.addr < last) {
+			sorted = false
+		}
+		last = rec.addr
 		for i, pc := range pcs {
-			if rec.addr <= pc {
+			switch {
+			case rec.addr <= pc:
 				best[i].offer(&rec)
+			case sorted && !settled[i] && best[i].kind != kindIgnore:
+				settled[i] = true
+				open--
 			}
+		}
+		if sorted && open == 0 {
+			return errSettled
 		}
 		return nil
 	})
 	switch {
+	case errors.Is(err, errSettled):
 	case err != nil:
 		return nil, err
 	case lines == 0:

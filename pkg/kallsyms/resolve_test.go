@@ -3,9 +3,12 @@ package kallsyms
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -54,6 +57,18 @@ func checkResolve(t *testing.T, data []byte, tab *Table, pcs []uint64) {
 // functions before them, and their edges. It reads the whole table once per
 // address, so more would only slow the race-enabled run.
 func TestResolveMatchesLookup(t *testing.T) {
+	data, tab, pcs := realSizePCs(t)
+	checkResolve(t, data, tab, pcs)
+
+	// One address at a time, as a session's first lookups go.
+	udp := pcs[len(pcs)/2]
+	checkResolve(t, data, tab, []uint64{udp})
+}
+
+// realSizePCs returns the real-size fixture, its table and the addresses
+// TestResolveMatchesLookup checks.
+func realSizePCs(t *testing.T) ([]byte, *Table, []uint64) {
+	t.Helper()
 	data := realSizeData(t)
 	tab, err := Parse(bytes.NewReader(data))
 	if err != nil {
@@ -75,12 +90,84 @@ func TestResolveMatchesLookup(t *testing.T) {
 	if markers == 0 {
 		t.Fatal("no end marker in the real-size table")
 	}
-	pcs := edgePCs(tab, func(i int) bool { return pick[i] })
-	checkResolve(t, data, tab, pcs)
+	return data, tab, edgePCs(tab, func(i int) bool { return pick[i] })
+}
 
-	// One address at a time, as a session's first lookups go.
-	udp := pcs[len(pcs)/2]
-	checkResolve(t, data, tab, []uint64{udp})
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// TestResolveKernel: on a real kallsyms, ResolveKernel finds what Lookup
+// finds, everywhere; for addresses in vmlinux alone it stops reading after
+// the sorted vmlinux lines pass them, and for an address in a module it
+// reads to the end.
+func TestResolveKernel(t *testing.T) {
+	data, tab, pcs := realSizePCs(t)
+	got, err := ResolveKernel(bytes.NewReader(data), pcs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(lookupAll(tab, pcs), got); diff != "" {
+		t.Errorf("ResolveKernel differs from Lookup (-Lookup +ResolveKernel):\n%s", diff)
+	}
+
+	// Addresses found by scanning the text, not through the table.
+	addrOf := func(name string) uint64 {
+		t.Helper()
+		for line := range strings.Lines(string(data)) {
+			if f := strings.Fields(line); len(f) >= 3 && f[2] == name {
+				a, err := strconv.ParseUint(f[0], 16, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return a
+			}
+		}
+		t.Fatalf("%s not in the fixture", name)
+		return 0
+	}
+	modPC := uint64(0)
+	for line := range strings.Lines(string(data)) {
+		if f := strings.Fields(line); len(f) == 4 && (f[1] == "t" || f[1] == "T") {
+			modPC, _ = strconv.ParseUint(f[0], 16, 64)
+			modPC += 4
+			break
+		}
+	}
+	tests := []struct {
+		name    string
+		pcs     []uint64
+		readAll bool
+	}{
+		{"__udp4_lib_rcv", []uint64{addrOf("__udp4_lib_rcv") + 0x9a2}, false},
+		{"_stext and tcp_v4_rcv", []uint64{addrOf("_stext") + 5, addrOf("tcp_v4_rcv") + 0x1a3}, false},
+		{"a module", []uint64{modPC}, true},
+		{"vmlinux and a module", []uint64{addrOf("tcp_v4_rcv") + 0x1a3, modPC}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cr := &countingReader{r: bytes.NewReader(data)}
+			got, err := ResolveKernel(cr, tt.pcs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(lookupAll(tab, tt.pcs), got); diff != "" {
+				t.Errorf("ResolveKernel differs from Lookup (-Lookup +ResolveKernel):\n%s", diff)
+			}
+			// Reads are 64 KiB at a time.
+			if all := cr.n == len(data); all != tt.readAll {
+				t.Errorf("read %d of %d bytes; reading all: %v, want %v", cr.n, len(data), all, tt.readAll)
+			}
+		})
+	}
 }
 
 func TestResolveErrors(t *testing.T) {
