@@ -14,6 +14,7 @@ import (
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
 	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // fakeFile is a kallsyms file holding testSymbolsText that records how it
@@ -74,6 +75,14 @@ func (f *fakeFile) Load() (resolver, error) {
 		return nil, f.loadErr
 	}
 	return testSymbols(), nil
+}
+
+// checkReads checks the calls made so far.
+func (f *fakeFile) checkReads(t *testing.T, want ...string) {
+	t.Helper()
+	if diff := cmp.Diff(want, f.recorded(), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("reads of the file (-want +got):\n%s", diff)
+	}
 }
 
 // loader returns f as the file at any path.
@@ -146,9 +155,7 @@ func TestSymbolsFail(t *testing.T) {
 			t.Errorf("Lookup(%#x) = %v with a restricted file", pc, sym)
 		}
 	}
-	if diff := cmp.Diff([]string{"resolve 0xffffffff878bcae2"}, f.recorded()); diff != "" {
-		t.Errorf("reads (-want +got):\n%s", diff)
-	}
+	f.checkReads(t, "resolve 0xffffffff878bcae2")
 	if diff := cmp.Diff([]string{kallsyms.ErrRestricted.Error()}, reports); diff != "" {
 		t.Errorf("reports (-want +got):\n%s", diff)
 	}
@@ -165,9 +172,7 @@ func TestSymbolsFail(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("found (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"resolve 0xffffffff878bcae2", "load"}, f.recorded()); diff != "" {
-		t.Errorf("reads (-want +got):\n%s", diff)
-	}
+	f.checkReads(t, "resolve 0xffffffff878bcae2", "load")
 	if diff := cmp.Diff([]string{os.ErrPermission.Error()}, reports); diff != "" {
 		t.Errorf("reports (-want +got):\n%s", diff)
 	}
@@ -245,9 +250,7 @@ func TestKallsymsReadAtFirstAlert(t *testing.T) {
 	if !strings.HasPrefix(h.stdout.String(), want) {
 		t.Errorf("stdout does not start with %q:\n%s", want, h.stdout)
 	}
-	if diff := cmp.Diff([]string{"resolve 0xffffffff878bcae2 0xffffffff82094413", "load"}, f.recorded()); diff != "" {
-		t.Errorf("reads of the file (-want +got):\n%s", diff)
-	}
+	f.checkReads(t, "resolve 0xffffffff878bcae2 0xffffffff82094413", "load")
 }
 
 // TestKallsymsFailsAtFirstAlert: a file that cannot be used is reported
@@ -299,9 +302,7 @@ func TestKallsymsNotReadInPacketMode(t *testing.T) {
 	h.stdout.waitFor(t, "25 drops at __udp4_lib_rcv+9a2 (0xffffffff878bcae2) [software]\n")
 	h.interruptTwice()
 	checkCode(t, h.wait(t), 0)
-	if diff := cmp.Diff([]string{"resolve 0xffffffff878bcae2"}, f.recorded()); diff != "" {
-		t.Errorf("reads of the file (-want +got):\n%s", diff)
-	}
+	f.checkReads(t, "resolve 0xffffffff878bcae2")
 }
 
 // TestKallsymsStackLoadsInBackground: --stack looks up every frame of
@@ -331,9 +332,7 @@ func TestKallsymsStackLoadsInBackground(t *testing.T) {
 	h.stdout.waitFor(t, "\tffffffff89d78a30 __udp4_lib_rcv.cold+0x10 [udp_mod]\n")
 	h.interruptTwice()
 	checkCode(t, h.wait(t), 0)
-	if diff := cmp.Diff([]string{"load"}, f.recorded()); diff != "" {
-		t.Errorf("reads of the file (-want +got):\n%s", diff)
-	}
+	f.checkReads(t, "load")
 }
 
 // TestDrainWaitsForSymbols: the drain before STOP does not end while the

@@ -89,7 +89,9 @@ func (c *client) listen(cfg MonitorConfig) (*monitor, error) {
 	m.familyID, m.groupID = c.familyID, c.groupID
 	// Joining "events" needs CAP_SYS_ADMIN since Linux 6.7 and its stable
 	// backports (GENL_MCAST_CAP_SYS_ADMIN in drop_monitor.c).
-	if err := m.setsockopt(unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(m.groupID)); err != nil {
+	if err := m.control(func(fd int) error {
+		return unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(m.groupID))
+	}); err != nil {
 		_ = m.f.Close()
 		return nil, wrapErr("join group", err)
 	}
@@ -143,17 +145,19 @@ func (m *monitor) init(fd int, cfg MonitorConfig) error {
 	return nil
 }
 
-// setsockopt sets an option on the monitor's socket.
-func (m *monitor) setsockopt(level, opt, value int) error {
+// control runs fn on the monitor's descriptor, holding it. It fails with
+// os.ErrClosed once the monitor is closed.
+func (m *monitor) control(fn func(fd int) error) error {
 	rc, err := m.f.SyscallConn()
 	if err != nil {
 		return err
 	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), level, opt, value) }); err != nil {
-		return err
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+		// Control fails only on a closed file.
+		return os.ErrClosed
 	}
-	return serr
+	return ferr
 }
 
 func (m *monitor) receive(ctx context.Context) ([]Event, error) {
@@ -189,24 +193,16 @@ func (m *monitor) readTimeout() time.Duration {
 	return m.quiet
 }
 
+// setTimeout sets the socket's SO_RCVTIMEO to d, if it is not that already.
 func (m *monitor) setTimeout(d time.Duration) error {
 	if d == m.timeout {
 		return nil
 	}
-	rc, err := m.f.SyscallConn()
-	if err != nil {
-		return err
-	}
 	tv := unix.NsecToTimeval(d.Nanoseconds())
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		serr = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	if err := m.control(func(fd int) error {
+		return os.NewSyscallError("setsockopt", unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv))
 	}); err != nil {
-		// Control fails only on a closed file.
-		return os.ErrClosed
-	}
-	if serr != nil {
-		return os.NewSyscallError("setsockopt", serr)
+		return err
 	}
 	m.timeout = d
 	return nil
