@@ -39,8 +39,9 @@ type Delta struct {
 	From, To time.Time
 	Interval time.Duration
 	// Changes lists the counters that grew and the gauges that changed:
-	// drops first, then errors, traffic and the rest (Class), and within
-	// a class the largest growth first.
+	// drops first, then errors, traffic and the rest (Class), within a
+	// class counters before gauges and the largest growth first, and
+	// equal growths in the later snapshot's order.
 	Changes []Change
 	// Appeared and Vanished list objects in only one of the snapshots.
 	Appeared, Vanished []Object
