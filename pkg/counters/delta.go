@@ -43,7 +43,8 @@ type Delta struct {
 	// class counters before gauges and the largest growth first, and
 	// equal growths in the later snapshot's order.
 	Changes []Change
-	// Appeared and Vanished list objects in only one of the snapshots.
+	// Appeared lists objects only in the later snapshot, in its order;
+	// Vanished those only in the earlier one, by source and name.
 	Appeared, Vanished []Object
 	// Errors are the later snapshot's.
 	Errors []*SourceError
@@ -72,23 +73,43 @@ func Diff(prev, cur *Snapshot) Delta {
 	d := Delta{From: prev.Time, To: cur.Time, Interval: cur.Time.Sub(prev.Time), Errors: cur.Errors}
 	secs := d.Interval.Seconds()
 
-	before := make(map[counterKey]Counter, len(prev.Counters))
-	prevObjs := make(map[objectKey]uint32)
-	for _, c := range prev.Counters {
-		before[counterKey{c.Source, c.Object, c.Name}] = c
-		prevObjs[objectKey{c.Source, c.Object}] = c.Gen
-	}
-	curObjs := make(map[objectKey]uint32)
-	for _, c := range cur.Counters {
-		ok := objectKey{c.Source, c.Object}
-		if _, seen := curObjs[ok]; !seen {
-			curObjs[ok] = c.Gen
-			if gen, had := prevObjs[ok]; (!had || gen != c.Gen) && slices.Contains(prev.Read, c.Source) && !failedIn(prev, c.Source, c.Object) {
-				d.Appeared = append(d.Appeared, Object{c.Source, c.Object})
+	prevObjs := objects(prev.Counters)
+	curObjs := make(map[objectKey]uint32, len(prevObjs))
+	// Snapshots of one Reader list their counters in the same order, so
+	// the counter matching cur's next one is usually prev's next one; the
+	// map is built only when that fails.
+	var before map[counterKey]Counter
+	next := 0
+	find := func(c Counter) (Counter, bool) {
+		if next < len(prev.Counters) {
+			if p := prev.Counters[next]; p.Source == c.Source && p.Name == c.Name && p.Object == c.Object {
+				next++
+				return p, true
 			}
 		}
-		ch := Change{Counter: c, Class: c.Class()}
-		p, had := before[counterKey{c.Source, c.Object, c.Name}]
+		if before == nil {
+			before = make(map[counterKey]Counter, len(prev.Counters))
+			for _, p := range prev.Counters {
+				before[counterKey{p.Source, p.Object, p.Name}] = p
+			}
+		}
+		p, ok := before[counterKey{c.Source, c.Object, c.Name}]
+		return p, ok
+	}
+	var lastObj objectKey
+	for i, c := range cur.Counters {
+		ok := objectKey{c.Source, c.Object}
+		if i == 0 || ok != lastObj {
+			lastObj = ok
+			if _, seen := curObjs[ok]; !seen {
+				curObjs[ok] = c.Gen
+				if gen, had := prevObjs[ok]; (!had || gen != c.Gen) && slices.Contains(prev.Read, c.Source) && !failedIn(prev, c.Source, c.Object) {
+					d.Appeared = append(d.Appeared, Object{c.Source, c.Object})
+				}
+			}
+		}
+		ch := Change{Counter: c}
+		p, had := find(c)
 		switch {
 		case had && p.Gen == c.Gen:
 			ch.Prev = p.Value
@@ -131,19 +152,24 @@ func Diff(prev, cur *Snapshot) Delta {
 		if secs > 0 {
 			ch.Rate = float64(ch.Delta) / secs
 		}
+		ch.Class = c.Class()
 		d.Changes = append(d.Changes, ch)
 	}
-	for _, c := range prev.Counters {
-		ok := objectKey{c.Source, c.Object}
+	for ok := range prevObjs {
 		if _, still := curObjs[ok]; still {
 			continue
 		}
-		if !slices.Contains(cur.Read, c.Source) || failedIn(cur, c.Source, c.Object) {
+		if !slices.Contains(cur.Read, ok.src) || failedIn(cur, ok.src, ok.obj) {
 			continue
 		}
-		curObjs[ok] = 0 // report once
-		d.Vanished = append(d.Vanished, Object{c.Source, c.Object})
+		d.Vanished = append(d.Vanished, Object{ok.src, ok.obj})
 	}
+	slices.SortFunc(d.Vanished, func(a, b Object) int {
+		if c := cmp.Compare(a.Source, b.Source); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
 	slices.SortStableFunc(d.Changes, func(a, b Change) int {
 		if c := cmp.Compare(a.Class, b.Class); c != 0 {
 			return c
@@ -157,6 +183,21 @@ func Diff(prev, cur *Snapshot) Delta {
 		return cmp.Compare(b.Delta, a.Delta)
 	})
 	return d
+}
+
+// objects returns the objects of a snapshot's counters (which come grouped
+// by object) and their Gen.
+func objects(cs []Counter) map[objectKey]uint32 {
+	m := make(map[objectKey]uint32, 64)
+	var last objectKey
+	for i, c := range cs {
+		ok := objectKey{c.Source, c.Object}
+		if i == 0 || ok != last {
+			m[ok] = c.Gen
+			last = ok
+		}
+	}
+	return m
 }
 
 // failedIn reports whether s could not read the object (or its whole

@@ -40,6 +40,10 @@ type Reader struct {
 	file  []byte // the MIB file being parsed, reused
 	names []string
 	ifs   map[uint32]string
+	// lastLen is the previous snapshot's number of counters, to size the
+	// next one's slice.
+	lastLen int
+	obj     []byte
 
 	// capture, if set (by tests), sees every dump's replies.
 	capture func(typ netlink.HeaderType, msgs []netlink.Message)
@@ -115,7 +119,8 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Time: time.Now(), Counters: make([]Counter, 0, 256)}
+	s := &Snapshot{Time: time.Now(), Counters: make([]Counter, 0, max(256, r.lastLen+r.lastLen/8))}
+	defer func() { r.lastLen = len(s.Counters) }()
 	deadline := s.Time.Add(r.cfg.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -245,7 +250,8 @@ func (r *Reader) dumpQdiscs(deadline time.Time, s *Snapshot) (bool, error) {
 			}
 			continue
 		}
-		s.Counters = qdiscCounters(q, qdiscObject(q, ifName(r.ifs, q.ifindex)), s.Counters)
+		r.obj = appendQdiscObject(r.obj[:0], q, ifName(r.ifs, q.ifindex))
+		s.Counters = qdiscCounters(q, r.in.get(r.obj), s.Counters)
 	}
 	return true, bad
 }
@@ -287,7 +293,7 @@ func (r *Reader) readEthtool(ctx context.Context, links []link, deadline time.Ti
 		slices.Sort(r.names)
 		for _, name := range r.names {
 			s.Counters = append(s.Counters, Counter{
-				Source: Ethtool, Object: l.name, Name: name, Value: stats[name], Bits: 64, Gen: l.index,
+				Source: Ethtool, Object: l.name, Name: r.in.get([]byte(name)), Value: stats[name], Bits: 64, Gen: l.index,
 			})
 		}
 	}

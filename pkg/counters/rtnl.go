@@ -240,11 +240,20 @@ func tcHandle(h uint32) string {
 // qdiscObject names a qdisc as the start of tc's line does:
 // "pfifo_fast 0: dev eth0 root", "netem 8001: dev veth0 parent 1:1".
 func qdiscObject(q qdisc, dev string) string {
-	where := "root"
-	if q.parent != tcHRoot {
-		where = "parent " + tcHandle(q.parent)
+	return string(appendQdiscObject(nil, q, dev))
+}
+
+func appendQdiscObject(b []byte, q qdisc, dev string) []byte {
+	b = append(b, q.kind...)
+	b = append(b, ' ')
+	b = append(b, tcHandle(q.handle)...)
+	b = append(b, " dev "...)
+	b = append(b, dev...)
+	if q.parent == tcHRoot {
+		return append(b, " root"...)
 	}
-	return q.kind + " " + tcHandle(q.handle) + " dev " + dev + " " + where
+	b = append(b, " parent "...)
+	return append(b, tcHandle(q.parent)...)
 }
 
 // qdiscCounters appends q's counters: packets is 64 bits wide only when
