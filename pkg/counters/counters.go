@@ -123,7 +123,9 @@ type SourceError struct {
 	Source Source
 	// Object is the interface for a per-interface failure, else "".
 	Object string
-	// Path is the file read, for the /proc sources.
+	// Path is the file read, for the /proc sources, or the request that
+	// failed when it served only a part of a source
+	// ("ETHTOOL_MSG_STATS_GET": the standard ethtool groups).
 	Path string
 	Err  error
 }

@@ -12,7 +12,11 @@
 //     reported only when the kernel's struct is long enough to hold them.
 //   - Ethtool: driver statistics as `ethtool -S` shows them (the
 //     ETHTOOL_GSTRINGS/ETHTOOL_GSTATS ioctls, net/ethtool/ioctl.c), for
-//     each interface whose driver has any. Names are the driver's own.
+//     each interface whose driver has any, with the driver's own names;
+//     then the standard groups as `ethtool -S DEV --all-groups` shows
+//     them ("eth-mac-FrameCheckSequenceErrors", "rmon-etherStatsJabbers"),
+//     from one ETHTOOL_MSG_STATS_GET dump of the ethtool generic-netlink
+//     family (net/ethtool/stats.c, Linux 5.13+), where drivers fill them.
 //   - Softnet: /proc/net/softnet_stat, one line per online CPU
 //     (net/core/net-procfs.c softnet_seq_show). The columns depend on the
 //     kernel; see softnet.go.

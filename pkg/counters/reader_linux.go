@@ -2,6 +2,7 @@ package counters
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"github.com/prometheus/procfs"
 	"github.com/safchain/ethtool"
@@ -30,6 +32,14 @@ type Reader struct {
 	nlErr  error
 	et     *ethtool.Ethtool
 	etErr  error
+	// The ethtool generic-netlink family, for the standard statistics
+	// groups, and the string sets naming them (global, read once).
+	gn    *genetlink.Conn
+	gnErr error
+	fam   genetlink.Family
+	sets  map[uint32][]string
+	std   []stdStat
+	stdAt map[uint32][2]int // ifindex: range of std
 	// ethtool's ioctl buffers, about 1.3 MiB, allocated once.
 	gs *ethtool.EthtoolGStrings
 	st *ethtool.EthtoolStats
@@ -82,6 +92,16 @@ func New(cfg Config) (*Reader, error) {
 			r.gs = new(ethtool.EthtoolGStrings)
 			r.st = new(ethtool.EthtoolStats)
 		}
+		r.sets = make(map[uint32][]string)
+		r.stdAt = make(map[uint32][2]int)
+		r.gn, r.gnErr = genetlink.Dial(&netlink.Config{NetNS: cfg.NetNS})
+		if r.gnErr == nil {
+			_ = r.gn.SetDeadline(time.Now().Add(cfg.Timeout))
+			// A kernel without ethtool netlink (before 5.6, or
+			// CONFIG_ETHTOOL_NETLINK=n) has no such family:
+			// os.ErrNotExist.
+			r.fam, r.gnErr = r.gn.GetFamily(unix.ETHTOOL_GENL_NAME)
+		}
 	}
 	return r, nil
 }
@@ -100,6 +120,11 @@ func (r *Reader) Close() error {
 	}
 	if r.et != nil {
 		r.et.Close()
+	}
+	if r.gn != nil {
+		if e := r.gn.Close(); err == nil {
+			err = e
+		}
 	}
 	return err
 }
@@ -256,8 +281,9 @@ func (r *Reader) dumpQdiscs(deadline time.Time, s *Snapshot) (bool, error) {
 	return true, bad
 }
 
-// readEthtool reads the driver statistics of every interface. It reports
-// true if the source was read (even if some interfaces failed).
+// readEthtool reads the driver statistics (ethtool -S) and the standard
+// statistics groups (ethtool -S --all-groups) of every interface. It
+// reports true if the source was read (even if some interfaces failed).
 func (r *Reader) readEthtool(ctx context.Context, links []link, deadline time.Time, s *Snapshot, fail func(Source, string, string, error)) bool {
 	if r.etErr != nil {
 		fail(Ethtool, "", "", r.etErr)
@@ -266,6 +292,9 @@ func (r *Reader) readEthtool(ctx context.Context, links []link, deadline time.Ti
 	if links == nil {
 		fail(Ethtool, "", "", errors.New("no interface list (the link dump failed)"))
 		return false
+	}
+	if err := r.dumpStdStats(deadline); err != nil {
+		fail(Ethtool, "", "ETHTOOL_MSG_STATS_GET", err)
 	}
 	for i, l := range links {
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -276,28 +305,153 @@ func (r *Reader) readEthtool(ctx context.Context, links []link, deadline time.Ti
 		switch {
 		case errors.Is(err, unix.EOPNOTSUPP):
 			// The driver has no statistics (lo: "no stats available").
-			continue
 		case errors.Is(err, unix.ENODEV):
 			// Deleted since the link dump.
 			continue
 		case err != nil:
 			fail(Ethtool, l.name, "", err)
 			continue
+		default:
+			// safchain/ethtool returns a map, which loses the driver's
+			// order (and folds duplicate names): sort for a stable
+			// order.
+			r.names = r.names[:0]
+			for name := range stats {
+				r.names = append(r.names, name)
+			}
+			slices.Sort(r.names)
+			for _, name := range r.names {
+				s.Counters = append(s.Counters, Counter{
+					Source: Ethtool, Object: l.name, Name: r.in.get([]byte(name)), Value: stats[name], Bits: 64, Gen: l.index,
+				})
+			}
 		}
-		// safchain/ethtool returns a map, which loses the driver's
-		// order (and folds duplicate names): sort for a stable order.
-		r.names = r.names[:0]
-		for name := range stats {
-			r.names = append(r.names, name)
-		}
-		slices.Sort(r.names)
-		for _, name := range r.names {
-			s.Counters = append(s.Counters, Counter{
-				Source: Ethtool, Object: l.name, Name: r.in.get([]byte(name)), Value: stats[name], Bits: 64, Gen: l.index,
-			})
+		if at, ok := r.stdAt[l.index]; ok {
+			for _, st := range r.std[at[0]:at[1]] {
+				if name := stdStatName(r.sets, st); name != "" {
+					s.Counters = append(s.Counters, Counter{
+						Source: Ethtool, Object: l.name, Name: r.in.get([]byte(name)), Value: st.value, Bits: 64, Gen: l.index,
+					})
+				}
+			}
 		}
 	}
 	return true
+}
+
+// dumpStdStats asks for every standard statistics group of every device
+// (one dump, as ethtool --all-groups asks for one device: a NOMASK
+// bitset of all of ETH_SS_STATS_STD's bits) and keeps the statistics by
+// device in r.std and r.stdAt. A kernel without ETHTOOL_MSG_STATS_GET
+// (before 5.13) answers EOPNOTSUPP: there are no groups to read then.
+func (r *Reader) dumpStdStats(deadline time.Time) error {
+	r.std = r.std[:0]
+	clear(r.stdAt)
+	if r.gnErr != nil {
+		return r.gnErr
+	}
+	if err := r.gn.SetDeadline(deadline); err != nil {
+		return err
+	}
+	if r.sets[ethSSStatsStd] == nil {
+		if err := r.loadStringSets([]uint32{ethSSStatsStd}); err != nil {
+			return err
+		}
+	}
+	nbits := len(r.sets[ethSSStatsStd])
+	if nbits == 0 {
+		return nil
+	}
+	bits := make([]byte, (nbits+31)/32*4)
+	for i := 0; i < nbits; i++ {
+		w := binary.NativeEndian.Uint32(bits[i/32*4:])
+		binary.NativeEndian.PutUint32(bits[i/32*4:], w|1<<(i%32))
+	}
+	ae := netlink.NewAttributeEncoder()
+	ae.Nested(ethtoolAStatsGroups, func(nae *netlink.AttributeEncoder) error {
+		nae.Flag(unix.ETHTOOL_A_BITSET_NOMASK, true)
+		nae.Uint32(unix.ETHTOOL_A_BITSET_SIZE, uint32(nbits))
+		nae.Bytes(unix.ETHTOOL_A_BITSET_VALUE, bits)
+		return nil
+	})
+	data, err := ae.Encode()
+	if err != nil {
+		return err
+	}
+	msgs, err := r.gn.Execute(genetlink.Message{
+		Header: genetlink.Header{Command: unix.ETHTOOL_MSG_STATS_GET, Version: r.fam.Version},
+		Data:   data,
+	}, r.fam.ID, netlink.Request|netlink.Dump)
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var bad error
+	var missing []uint32
+	for _, m := range msgs {
+		start := len(r.std)
+		var ifindex uint32
+		ifindex, r.std, err = decodeStdStats(m.Data, r.std)
+		if err != nil {
+			r.std = r.std[:start]
+			if bad == nil {
+				bad = err
+			}
+			continue
+		}
+		r.stdAt[ifindex] = [2]int{start, len(r.std)}
+		for _, st := range r.std[start:] {
+			if _, ok := r.sets[st.ss]; !ok && !slices.Contains(missing, st.ss) {
+				missing = append(missing, st.ss)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		if err := r.loadStringSets(missing); err != nil && bad == nil {
+			bad = err
+		}
+	}
+	return bad
+}
+
+// loadStringSets reads global string sets (ETHTOOL_MSG_STRSET_GET
+// without a device): the names of the groups and of their statistics,
+// which do not change while the kernel runs. A set the kernel does not
+// return is remembered as empty.
+func (r *Reader) loadStringSets(ids []uint32) error {
+	ae := netlink.NewAttributeEncoder()
+	ae.Nested(unix.ETHTOOL_A_STRSET_HEADER, func(*netlink.AttributeEncoder) error { return nil })
+	ae.Nested(unix.ETHTOOL_A_STRSET_STRINGSETS, func(nae *netlink.AttributeEncoder) error {
+		for _, id := range ids {
+			nae.Nested(unix.ETHTOOL_A_STRINGSETS_STRINGSET, func(sae *netlink.AttributeEncoder) error {
+				sae.Uint32(unix.ETHTOOL_A_STRINGSET_ID, id)
+				return nil
+			})
+		}
+		return nil
+	})
+	data, err := ae.Encode()
+	if err != nil {
+		return err
+	}
+	msgs, err := r.gn.Execute(genetlink.Message{
+		Header: genetlink.Header{Command: unix.ETHTOOL_MSG_STRSET_GET, Version: r.fam.Version},
+		Data:   data,
+	}, r.fam.ID, netlink.Request)
+	if err != nil {
+		return fmt.Errorf("ETHTOOL_MSG_STRSET_GET: %w", err)
+	}
+	for _, id := range ids {
+		r.sets[id] = []string{}
+	}
+	for _, m := range msgs {
+		if err := decodeStringSets(m.Data, &r.in, r.sets); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mibFiles are the files nstat reads, in its order.
