@@ -123,9 +123,10 @@ type SourceError struct {
 	Source Source
 	// Object is the interface for a per-interface failure, else "".
 	Object string
-	// Path is the file read, for the /proc sources, or the request that
-	// failed when it served only a part of a source
-	// ("ETHTOOL_MSG_STATS_GET": the standard ethtool groups).
+	// Path is the file read, for the /proc sources, or the request when
+	// only a part of a source failed: "ETHTOOL_MSG_STATS_GET" (the
+	// standard ethtool groups), "RTM_GETLINK" or "RTM_GETQDISC" (some
+	// messages of the dump could not be decoded; the others were).
 	Path string
 	Err  error
 }

@@ -192,6 +192,29 @@ var table = []Entry{
 	{Qdisc, "backlog", ClassOther, "bytes waiting in the qdisc now (a gauge)", "a backlog that stays high means the link is the bottleneck; the queue will drop when it reaches its limit"},
 	{Qdisc, "qlen", ClassOther, "packets waiting in the qdisc now (a gauge)", "as for backlog"},
 
+	// The standard ethtool groups' error counters (IEEE 802.3 clause 30
+	// and RMON, RFC 2819; names from the kernel's string sets,
+	// net/ethtool/common.c), as "<group>-<name>".
+	{Ethtool, "eth-phy-SymbolErrorDuringCarrier", ClassError, "the PHY received invalid symbols while a frame was being received: a bad signal", "check the cable, the optics and their cleanliness, and the link partner's port"},
+	{Ethtool, "eth-mac-FrameCheckSequenceErrors", ClassError, "frames received with a bad checksum (FCS): damaged on the wire", "check the cable, the optics, the switch port; a duplex mismatch also causes them"},
+	{Ethtool, "eth-mac-AlignmentErrors", ClassError, "frames received with a bad FCS and a length that is not whole bytes", "a physical layer problem: cable, optics or the link partner"},
+	{Ethtool, "eth-mac-LateCollisions", ClassError, "collisions after the first 64 bytes of a frame (half duplex)", "a duplex mismatch: set both ends to the same duplex"},
+	{Ethtool, "eth-mac-FramesAbortedDueToXSColls", ClassDrop, "frames not sent after too many collisions (half duplex)", "a duplex mismatch or an overloaded shared segment"},
+	{Ethtool, "eth-mac-FramesLostDueToIntMACXmitError", ClassDrop, "frames the MAC failed to send for an internal error (underrun)", "a driver, firmware or bus problem; update them"},
+	{Ethtool, "eth-mac-CarrierSenseErrors", ClassError, "the carrier was lost or never seen while sending", "check the cable and the link partner"},
+	{Ethtool, "eth-mac-FramesLostDueToIntMACRcvError", ClassDrop, "frames the MAC dropped on receive for an internal error, mostly its receive FIFO overflowing", fixRing},
+	{Ethtool, "eth-mac-FramesWithExcessiveDeferral", ClassError, "frames that waited too long for the medium (half duplex)", "an overloaded shared segment or a duplex mismatch"},
+	{Ethtool, "eth-mac-InRangeLengthErrors", ClassError, "frames whose length field disagreed with their real length", "a broken sender or a damaged link"},
+	{Ethtool, "eth-mac-OutOfRangeLengthField", ClassError, "frames with a length field beyond the allowed range", "usually harmless (some protocols use such values); else a broken sender"},
+	{Ethtool, "eth-mac-FrameTooLongErrors", ClassDrop, "frames longer than the largest the port accepts: an MTU mismatch", "set the same MTU on both ends (ip link set DEV mtu N) and on the path"},
+	{Ethtool, "eth-ctrl-UnsupportedOpcodesReceived", ClassError, "MAC control frames with an opcode the NIC does not support", "usually harmless: the link partner speaks a control protocol this NIC does not"},
+	{Ethtool, "rmon-etherStatsUndersizePkts", ClassError, "well-formed frames shorter than 64 bytes", "a broken sender"},
+	{Ethtool, "rmon-etherStatsOversizePkts", ClassError, "well-formed frames longer than the maximum", "an MTU mismatch with the sender"},
+	{Ethtool, "rmon-etherStatsFragments", ClassError, "frames shorter than 64 bytes with a bad FCS: collision fragments or noise", "a duplex mismatch or a bad link"},
+	{Ethtool, "rmon-etherStatsJabbers", ClassError, "frames longer than the maximum with a bad FCS", "a faulty transmitter on the link partner"},
+	{Ethtool, "phydev-RxErrors", ClassError, "receive errors the PHY counted", "check the cable, the optics and the link partner"},
+	{Ethtool, "phydev-TxErrors", ClassError, "transmit errors the PHY counted", "check the cable, the optics and the link partner"},
+
 	// SNMP and netstat MIBs (include/uapi/linux/snmp.h; names as nstat
 	// prints them).
 	{SNMP, "IpInHdrErrors", ClassDrop, "IPv4 packets dropped for a bad header: wrong version, checksum, length, or TTL exceeded", fixCsum},

@@ -160,6 +160,11 @@ func TestLiveUDPNoPorts(t *testing.T) {
 	const n = 37
 	sendUDP(t, udpSocket(t, ns), [4]byte{127, 0, 0, 1}, port, n, 32)
 	b0 := mustValue(t, base, SNMP, "", "UdpNoPorts")
+	// A new namespace's MIBs start at zero: the Reader reads the
+	// namespace's files, not the host's.
+	if b0 != 0 {
+		t.Fatalf("UdpNoPorts %d in a new namespace, want 0", b0)
+	}
 	cur := settle(t, r, func(s *Snapshot) bool { v, _ := value(s, SNMP, "", "UdpNoPorts"); return v-b0 >= n })
 	if got := mustValue(t, cur, SNMP, "", "UdpNoPorts") - b0; got != n {
 		t.Fatalf("UdpNoPorts grew by %d, want %d", got, n)
@@ -497,7 +502,28 @@ func TestLiveEthtoolStdGroups(t *testing.T) {
 	if diff := cmp.Diff(keys, r.sets[ethSSStatsStd]); diff != "" {
 		t.Errorf("group names (-ethtool +ours):\n%s", diff)
 	}
-	t.Logf("groups %v; string sets read: %d", r.sets[ethSSStatsStd], len(r.sets))
+	// The standard statistics we explain are named as this kernel names
+	// them (its string sets ETH_SS_STATS_STD+1..+5: eth-phy, eth-mac,
+	// eth-ctrl, rmon, phydev).
+	ids := []uint32{}
+	for i := range r.sets[ethSSStatsStd] {
+		ids = append(ids, ethSSStatsStd+1+uint32(i))
+	}
+	if err := r.loadStringSets(ids); err != nil {
+		t.Fatal(err)
+	}
+	kernel := map[string]bool{}
+	for i, g := range r.sets[ethSSStatsStd] {
+		for _, n := range r.sets[ids[i]] {
+			kernel[g+"-"+n] = true
+		}
+	}
+	for _, e := range Entries() {
+		if e.Source == Ethtool && !kernel[e.Name] {
+			t.Errorf("%s is not a standard statistic of this kernel", e.Name)
+		}
+	}
+	t.Logf("groups %v; %d standard statistics named by the kernel", r.sets[ethSSStatsStd], len(kernel))
 	for _, c := range s.Counters {
 		if strings.Contains(c.Name, "-") && strings.HasPrefix(c.Name, "eth-") {
 			t.Logf("standard statistic %s %s = %d", c.Object, c.Name, c.Value)

@@ -162,7 +162,11 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 		for _, l := range links {
 			r.ifs[l.index] = l.name
 		}
-		if err != nil {
+		switch {
+		case err != nil && links != nil:
+			// Some messages of the dump could not be decoded.
+			fail(Link, "", "RTM_GETLINK", err)
+		case err != nil:
 			fail(Link, "", "", err)
 		}
 		if r.cfg.wants(Link) && len(links) > 0 {
@@ -194,7 +198,10 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	if r.cfg.wants(Qdisc) {
 		qs, err := r.dumpQdiscs(deadline, s)
-		if err != nil {
+		switch {
+		case err != nil && qs:
+			fail(Qdisc, "", "RTM_GETQDISC", err)
+		case err != nil:
 			fail(Qdisc, "", "", err)
 		}
 		if qs {
