@@ -3,6 +3,7 @@ package counters
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -528,5 +529,105 @@ func TestLiveEthtoolStdGroups(t *testing.T) {
 		if strings.Contains(c.Name, "-") && strings.HasPrefix(c.Name, "eth-") {
 			t.Logf("standard statistic %s %s = %d", c.Object, c.Name, c.Value)
 		}
+	}
+}
+
+// TestLiveTCPListenOverflows connects to a listener whose accept queue is
+// full and that never accepts: the SYNs it cannot take grow
+// TcpExtListenOverflows and TcpExtListenDrops (tcp_conn_request and
+// tcp_listendrop), the counters of the example.
+func TestLiveTCPListenOverflows(t *testing.T) {
+	needRoot(t)
+	_, ns := newNetns(t)
+	r, err := New(Config{NetNS: ns, Sources: []Source{SNMP}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var lfd int
+	err = inNetNS(ns, func() error {
+		var err error
+		lfd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(lfd)
+	if err := unix.Bind(lfd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(lfd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := unix.Getsockname(lfd)
+	base := snap(t, r)
+	for i := 0; i < 8; i++ {
+		var c int
+		err := inNetNS(ns, func() error {
+			var err error
+			c, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(c)
+		if err := unix.Connect(c, sa); err != nil && err != unix.EINPROGRESS {
+			t.Fatal(err)
+		}
+	}
+	grew := func(s *Snapshot, name string) uint64 {
+		return mustValue(t, s, SNMP, "", name) - mustValue(t, base, SNMP, "", name)
+	}
+	cur := settle(t, r, func(s *Snapshot) bool { return grew(s, "TcpExtListenOverflows") > 0 })
+	ov, dr := grew(cur, "TcpExtListenOverflows"), grew(cur, "TcpExtListenDrops")
+	t.Logf("8 connections to a full accept queue: TcpExtListenOverflows +%d, TcpExtListenDrops +%d", ov, dr)
+	if ov == 0 || dr < ov {
+		t.Fatalf("TcpExtListenOverflows +%d, TcpExtListenDrops +%d; want overflows > 0 and drops >= overflows", ov, dr)
+	}
+	c, ok := changeOf(Diff(base, cur), SNMP, "", "TcpExtListenDrops")
+	if !ok || c.Class != ClassDrop {
+		t.Errorf("Diff: TcpExtListenDrops %+v", c)
+	}
+	if e := Explain(c.Name); len(e) != 1 || e[0].Remedy == "" {
+		t.Errorf("Explain(%s) = %+v", c.Name, e)
+	}
+}
+
+// TestReaderDeadlines: with a timeout that has passed before the first
+// request, every netlink source fails with os.ErrDeadlineExceeded instead
+// of waiting, and the /proc sources are read all the same; a done context
+// makes Snapshot return its error.
+func TestReaderDeadlines(t *testing.T) {
+	r, err := New(Config{Timeout: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	s := snap(t, r)
+	failed := map[string]bool{}
+	for _, e := range s.Errors {
+		if !errors.Is(e, os.ErrDeadlineExceeded) {
+			t.Errorf("%v does not match os.ErrDeadlineExceeded", e)
+		}
+		failed[e.Source.String()+" "+e.Path] = true
+	}
+	for _, want := range []string{"link ", "qdisc "} {
+		if !failed[want] {
+			t.Errorf("no deadline error for %q; errors %v", want, s.Errors)
+		}
+	}
+	if diff := cmp.Diff([]Source{Softnet, SNMP}, s.Read); diff != "" {
+		t.Errorf("sources read (-want +got):\n%s", diff)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Snapshot(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Snapshot with a done context: %v, want context.Canceled", err)
+	}
+	r.Close()
+	if _, err := r.Snapshot(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Errorf("Snapshot of a closed Reader: %v, want ErrClosed", err)
 	}
 }

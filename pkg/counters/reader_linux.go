@@ -155,9 +155,11 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 
 	var links []link
+	var linkErr error
 	if r.cfg.wants(Link) || r.cfg.wants(Ethtool) || r.cfg.wants(Qdisc) {
 		var err error
 		links, err = r.dumpLinks(deadline)
+		linkErr = err
 		clear(r.ifs)
 		for _, l := range links {
 			r.ifs[l.index] = l.name
@@ -177,7 +179,7 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 		}
 	}
 	if r.cfg.wants(Ethtool) {
-		if r.readEthtool(ctx, links, deadline, s, fail) {
+		if r.readEthtool(ctx, links, linkErr, deadline, s, fail) {
 			s.Read = append(s.Read, Ethtool)
 		}
 	}
@@ -291,13 +293,13 @@ func (r *Reader) dumpQdiscs(deadline time.Time, s *Snapshot) (bool, error) {
 // readEthtool reads the driver statistics (ethtool -S) and the standard
 // statistics groups (ethtool -S --all-groups) of every interface. It
 // reports true if the source was read (even if some interfaces failed).
-func (r *Reader) readEthtool(ctx context.Context, links []link, deadline time.Time, s *Snapshot, fail func(Source, string, string, error)) bool {
+func (r *Reader) readEthtool(ctx context.Context, links []link, linkErr error, deadline time.Time, s *Snapshot, fail func(Source, string, string, error)) bool {
 	if r.etErr != nil {
 		fail(Ethtool, "", "", r.etErr)
 		return false
 	}
 	if links == nil {
-		fail(Ethtool, "", "", errors.New("no interface list (the link dump failed)"))
+		fail(Ethtool, "", "", fmt.Errorf("no interface list: %w", linkErr))
 		return false
 	}
 	if err := r.dumpStdStats(deadline); err != nil {
