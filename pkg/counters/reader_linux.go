@@ -164,11 +164,14 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 		for _, l := range links {
 			r.ifs[l.index] = l.name
 		}
+		// Without Link, a failed dump shows in the ethtool error, and
+		// qdiscs are named by ifindex ("if3").
 		switch {
-		case err != nil && links != nil:
+		case err == nil || !r.cfg.wants(Link):
+		case links != nil:
 			// Some messages of the dump could not be decoded.
 			fail(Link, "", "RTM_GETLINK", err)
-		case err != nil:
+		default:
 			fail(Link, "", "", err)
 		}
 		if r.cfg.wants(Link) && len(links) > 0 {
@@ -185,7 +188,7 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 	}
 	if r.cfg.wants(Softnet) {
 		if r.fsErr != nil {
-			fail(Softnet, "", filepath.Join(r.cfg.ProcRoot, "net/softnet_stat"), r.fsErr)
+			fail(Softnet, "", filepath.Join(r.procRoot(), "net/softnet_stat"), r.fsErr)
 		} else if st, err := r.fs.NetSoftnetStat(); err != nil {
 			fail(Softnet, "", filepath.Join(r.procRoot(), "net/softnet_stat"), procfsError(err))
 		} else {
