@@ -2,6 +2,7 @@ package counters
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -463,6 +465,8 @@ func TestLiveEthtoolStdGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	raw := map[uint8][]byte{}
+	r.gcapture = func(cmd uint8, msgs []genetlink.Message) { raw[cmd] = append(raw[cmd], genlData(msgs)...) }
 	s := snap(t, r)
 	if len(s.Errors) != 0 {
 		t.Fatalf("errors: %v", s.Errors)
@@ -476,30 +480,7 @@ func TestLiveEthtoolStdGroups(t *testing.T) {
 		t.Skip("no interface with driver statistics")
 	}
 	out := cmd(t, "ethtool", "--json", "-S", dev, "--all-groups")
-	dec := json.NewDecoder(strings.NewReader(out))
-	var keys []string
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			break
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-			continue
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-			continue
-		}
-		if k, ok := tok.(string); ok && depth == 2 && dec.More() {
-			if k == "ifname" {
-				dec.Token() // its value
-				continue
-			}
-			keys = append(keys, k)
-		}
-	}
+	keys := ethtoolGroupKeys(out)
 	if diff := cmp.Diff(keys, r.sets[ethSSStatsStd]); diff != "" {
 		t.Errorf("group names (-ethtool +ours):\n%s", diff)
 	}
@@ -525,6 +506,17 @@ func TestLiveEthtoolStdGroups(t *testing.T) {
 		}
 	}
 	t.Logf("groups %v; %d standard statistics named by the kernel", r.sets[ethSSStatsStd], len(kernel))
+	if dir := os.Getenv("DROPWATCH_CAPTURE_DIR"); dir != "" {
+		for name, b := range map[string][]byte{
+			"ethtool-stats-get.bin":         raw[unix.ETHTOOL_MSG_STATS_GET],
+			"ethtool-strset-get.bin":        raw[unix.ETHTOOL_MSG_STRSET_GET],
+			"ethtool-json-S-all-groups.txt": []byte(out),
+		} {
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for _, c := range s.Counters {
 		if strings.Contains(c.Name, "-") && strings.HasPrefix(c.Name, "eth-") {
 			t.Logf("standard statistic %s %s = %d", c.Object, c.Name, c.Value)
@@ -630,4 +622,15 @@ func TestReaderDeadlines(t *testing.T) {
 	if _, err := r.Snapshot(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Errorf("Snapshot of a closed Reader: %v, want ErrClosed", err)
 	}
+}
+
+// genlData concatenates the replies' attribute data, each behind its
+// length as a native-endian uint32 (splitGenl reads it back).
+func genlData(msgs []genetlink.Message) []byte {
+	var out []byte
+	for _, m := range msgs {
+		out = binary.NativeEndian.AppendUint32(out, uint32(len(m.Data)))
+		out = append(out, m.Data...)
+	}
+	return out
 }

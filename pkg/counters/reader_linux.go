@@ -55,8 +55,9 @@ type Reader struct {
 	lastLen int
 	obj     []byte
 
-	// capture, if set (by tests), sees every dump's replies.
-	capture func(typ netlink.HeaderType, msgs []netlink.Message)
+	// capture and gcapture, if set (by tests), see every reply.
+	capture  func(typ netlink.HeaderType, msgs []netlink.Message)
+	gcapture func(cmd uint8, msgs []genetlink.Message)
 }
 
 // New returns a Reader for cfg. Sockets that cannot be opened are not an
@@ -400,6 +401,9 @@ func (r *Reader) dumpStdStats(deadline time.Time) error {
 	if err != nil {
 		return err
 	}
+	if r.gcapture != nil {
+		r.gcapture(unix.ETHTOOL_MSG_STATS_GET, msgs)
+	}
 	var bad error
 	var missing []uint32
 	for _, m := range msgs {
@@ -454,6 +458,9 @@ func (r *Reader) loadStringSets(ids []uint32) error {
 	}, r.fam.ID, netlink.Request)
 	if err != nil {
 		return fmt.Errorf("ETHTOOL_MSG_STRSET_GET: %w", err)
+	}
+	if r.gcapture != nil {
+		r.gcapture(unix.ETHTOOL_MSG_STRSET_GET, msgs)
 	}
 	for _, id := range ids {
 		r.sets[id] = []string{}

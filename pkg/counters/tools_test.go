@@ -170,3 +170,32 @@ func compareWithTools(t *testing.T, s *Snapshot, ipOut, tcOut []byte, ethOut map
 		}
 	}
 }
+
+// ethtoolGroupKeys returns the group names `ethtool --json -S DEV
+// --all-groups` printed for the first device, in its order.
+func ethtoolGroupKeys(out string) []string {
+	dec := json.NewDecoder(strings.NewReader(out))
+	var keys []string
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return keys
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+			continue
+		}
+		if k, ok := tok.(string); ok && depth == 2 && dec.More() {
+			if k == "ifname" {
+				dec.Token() // its value
+				continue
+			}
+			keys = append(keys, k)
+		}
+	}
+}
