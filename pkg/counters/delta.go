@@ -43,8 +43,8 @@ type Delta struct {
 	// class counters before gauges and the largest growth first, and
 	// equal growths in the later snapshot's order.
 	Changes []Change
-	// Appeared lists objects only in the later snapshot, in its order;
-	// Vanished those only in the earlier one, by source and name.
+	// Appeared lists the objects only in the later snapshot, Vanished
+	// those only in the earlier one, each by source and name.
 	Appeared, Vanished []Object
 	// Errors are the later snapshot's.
 	Errors []*SourceError
@@ -164,12 +164,14 @@ func Diff(prev, cur *Snapshot) Delta {
 		}
 		d.Vanished = append(d.Vanished, Object{ok.src, ok.obj})
 	}
-	slices.SortFunc(d.Vanished, func(a, b Object) int {
+	byName := func(a, b Object) int {
 		if c := cmp.Compare(a.Source, b.Source); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Name, b.Name)
-	})
+	}
+	slices.SortFunc(d.Appeared, byName)
+	slices.SortFunc(d.Vanished, byName)
 	slices.SortStableFunc(d.Changes, func(a, b Change) int {
 		if c := cmp.Compare(a.Class, b.Class); c != 0 {
 			return c

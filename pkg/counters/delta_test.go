@@ -92,7 +92,7 @@ func TestDiff(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]Object{{Link, "veth0"}, {Link, "new0"}}, d.Appeared); diff != "" {
+	if diff := cmp.Diff([]Object{{Link, "new0"}, {Link, "veth0"}}, d.Appeared); diff != "" {
 		t.Errorf("appeared (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]Object{{Link, "gone0"}}, d.Vanished); diff != "" {

@@ -634,3 +634,59 @@ func genlData(msgs []genetlink.Message) []byte {
 	}
 	return out
 }
+
+// TestLiveAppearVanish: interfaces created between two snapshots are
+// Appeared, deleted ones Vanished, and one deleted and created again
+// under the same name (a new ifindex) counts from zero: its drops since
+// it came back, not the difference from the old one's.
+func TestLiveAppearVanish(t *testing.T) {
+	needRoot(t)
+	name, ns := newNetns(t)
+	ipn := func(args ...string) string { return cmd(t, "ip", append([]string{"-n", name}, args...)...) }
+	r, err := New(Config{NetNS: ns, Sources: []Source{Link}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	objects := func(os []Object) []string {
+		var out []string
+		for _, o := range os {
+			out = append(out, o.Source.String()+" "+o.Name)
+		}
+		return out
+	}
+	s0 := snap(t, r)
+	ipn("link", "add", "x0", "type", "veth", "peer", "name", "y0")
+	s1 := snap(t, r)
+	d := Diff(s0, s1)
+	if diff := cmp.Diff([]string{"link x0", "link y0"}, objects(d.Appeared)); diff != "" {
+		t.Errorf("appeared (-want +got):\n%s", diff)
+	}
+	// Make x0 drop 3 packets (peer down: veth_xmit drops them), then
+	// delete the pair and create it again, and drop 2.
+	drop := func(n int) {
+		ipn("link", "set", "x0", "up")
+		ipn("addr", "add", "10.98.0.1/24", "dev", "x0")
+		ipn("neigh", "add", "10.98.0.2", "lladdr", "02:00:00:00:00:02", "dev", "x0", "nud", "permanent")
+		sendUDP(t, udpSocket(t, ns), [4]byte{10, 98, 0, 2}, 9, n, 64)
+	}
+	drop(3)
+	s2 := settle(t, r, func(s *Snapshot) bool { v, _ := value(s, Link, "x0", "tx_dropped"); return v >= 3 })
+	ipn("link", "del", "x0")
+	s3 := snap(t, r)
+	d = Diff(s2, s3)
+	if diff := cmp.Diff([]string{"link x0", "link y0"}, objects(d.Vanished)); diff != "" {
+		t.Errorf("vanished (-want +got):\n%s", diff)
+	}
+	ipn("link", "add", "x0", "type", "veth", "peer", "name", "y0")
+	drop(2)
+	s4 := settle(t, r, func(s *Snapshot) bool { v, _ := value(s, Link, "x0", "tx_dropped"); return v >= 2 })
+	d = Diff(s2, s4) // across the re-creation: old x0 had 3
+	c, ok := changeOf(d, Link, "x0", "tx_dropped")
+	if !ok || c.Delta != 2 || !c.New || c.Prev != 3 {
+		t.Errorf("x0 tx_dropped across its re-creation: %+v (found %v); want delta 2 from a new interface, prev 3", c, ok)
+	}
+	if diff := cmp.Diff([]string{"link x0", "link y0"}, objects(d.Appeared)); diff != "" {
+		t.Errorf("re-created interfaces are new (-want +got):\n%s", diff)
+	}
+}
