@@ -20,6 +20,9 @@ import (
 //	                    flow limits, commit 99bbc7074190, Linux 3.11)
 //	12 backlog_len      packets waiting in input_pkt_queue + process_queue
 //	13 cpu index        the CPU of the line, since offline CPUs have none
+//	                    (12 and 13 came with commit 7d58e6555870d,
+//	                    "net-sysfs: add backlog len and CPU id to softnet
+//	                    data", Linux 5.10)
 //	14 input_qlen, 15 process_qlen: the two parts of column 12 (posted to
 //	                    netdev in March 2023; this machine's 6.18 has them)
 //
