@@ -115,6 +115,9 @@ type Snapshot struct {
 // a netlink attribute shorter than its structure.
 var ErrMalformed = errors.New("malformed")
 
+// ErrClosed is returned by Snapshot on a closed Reader.
+var ErrClosed = errors.New("counters: reader closed")
+
 // SourceError says why a source, or one object of it, could not be read.
 // errors.Is matches os.ErrPermission when privileges were missing,
 // os.ErrNotExist when the file or the kernel feature is missing, and

@@ -28,7 +28,7 @@ func Explain(name string) []Entry {
 	name = strings.TrimSpace(name)
 	src := Source(0)
 	if i := strings.IndexAny(name, "/."); i > 0 {
-		for _, s := range append(AllSources, DropReason) {
+		for _, s := range [...]Source{Link, Ethtool, Softnet, SNMP, Qdisc, DropReason} {
 			if strings.EqualFold(name[:i], s.String()) {
 				src, name = s, name[i+1:]
 				break

@@ -130,9 +130,6 @@ func (r *Reader) Close() error {
 	return err
 }
 
-// ErrClosed is returned by Snapshot on a closed Reader.
-var ErrClosed = errors.New("counters: reader closed")
-
 // Snapshot reads every configured source. It returns an error only when
 // ctx is done or the Reader is closed; a source that cannot be read is
 // listed in the snapshot's Errors and the others are read all the same.
