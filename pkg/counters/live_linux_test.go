@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -350,6 +351,7 @@ func TestLiveVeth(t *testing.T) {
 		}
 	}
 	compareWithTools(t, s, []byte(ipOut), []byte(tcOut), ethOut)
+	compareProcNetDev(t, s, ns)
 
 	if dir := os.Getenv("DROPWATCH_CAPTURE_DIR"); dir != "" {
 		writeCapture(t, dir, rawLinks, rawQdiscs, ipOut, tcOut, ethOut)
@@ -693,5 +695,55 @@ func TestLiveAppearVanish(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"link x0", "link y0"}, objects(d.Appeared)); diff != "" {
 		t.Errorf("re-created interfaces are new (-want +got):\n%s", diff)
+	}
+}
+
+// compareProcNetDev checks how /proc/net/dev (and so netstat -i) folds
+// the link counters, per dev_seq_printf_stats in net/core/net-procfs.c:
+// its RX drop is rx_dropped + rx_missed_errors, frame is length + over +
+// crc + frame errors, TX carrier is carrier + aborted + window +
+// heartbeat errors, and rx_otherhost_dropped is in none of its columns.
+func compareProcNetDev(t *testing.T, s *Snapshot, ns int) {
+	t.Helper()
+	var b []byte
+	err := inNetNS(ns, func() error {
+		var err error
+		b, err = os.ReadFile("/proc/thread-self/net/dev")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := ours(s, Link)
+	for _, line := range strings.Split(string(b), "\n") {
+		dev, rest, ok := strings.Cut(line, ":")
+		dev = strings.TrimSpace(dev)
+		if !ok || strings.Contains(dev, "|") {
+			continue
+		}
+		var v []uint64
+		for _, f := range strings.Fields(rest) {
+			n, err := strconv.ParseUint(f, 10, 64)
+			if err != nil {
+				t.Fatalf("/proc/net/dev: %q: %v", line, err)
+			}
+			v = append(v, n)
+		}
+		if len(v) != 16 {
+			t.Fatalf("/proc/net/dev: %q has %d values", line, len(v))
+		}
+		c := link[dev]
+		want := []uint64{
+			c["rx_bytes"], c["rx_packets"], c["rx_errors"], c["rx_dropped"] + c["rx_missed_errors"], c["rx_fifo_errors"],
+			c["rx_length_errors"] + c["rx_over_errors"] + c["rx_crc_errors"] + c["rx_frame_errors"], c["rx_compressed"], c["multicast"],
+			c["tx_bytes"], c["tx_packets"], c["tx_errors"], c["tx_dropped"], c["tx_fifo_errors"], c["collisions"],
+			c["tx_carrier_errors"] + c["tx_aborted_errors"] + c["tx_window_errors"] + c["tx_heartbeat_errors"], c["tx_compressed"],
+		}
+		if diff := cmp.Diff(want, v); diff != "" {
+			t.Errorf("%s: /proc/net/dev (-folded from ours +/proc/net/dev):\n%s", dev, diff)
+		}
+	}
+	if link["vb"]["rx_otherhost_dropped"] == 0 {
+		t.Error("vb has no rx_otherhost_dropped to show missing from /proc/net/dev")
 	}
 }
