@@ -92,7 +92,7 @@ func Classify(src Source, name string) Class {
 }
 
 var (
-	dropWords  = []string{"drop", "discard", "miss", "nobuf", "no_buf", "nodesc", "no_desc", "overrun", "overflow", "prune", "noport", "full", "rcvbuf", "sndbuf", "noroute"}
+	dropWords  = []string{"drop", "discard", "miss", "nobuf", "no_buf", "nodesc", "no_desc", "overrun", "overflow", "prune", "noport", "queuefull", "ringfull", "fullring", "rcvbuf", "sndbuf", "noroute"}
 	errorWords = []string{"err", "crc", "fail", "invalid", "timeout", "bad", "abort", "reset", "trunc", "collision", "squeeze"}
 	trafWords  = []string{"packets", "bytes", "pkts", "octets", "datagrams", "segs", "msgs", "receives", "delivers", "requests", "frames"}
 )
@@ -292,6 +292,36 @@ var table = []Entry{
 	{SNMP, "TcpExtTCPMigrateReqFailure", ClassDrop, "connection requests lost while moving them to another listener (SO_REUSEPORT)", "check net.ipv4.tcp_migrate_req and the listeners' lifetime"},
 	{SNMP, "TcpExtTCPTimeWaitOverflow", ClassOther, "TIME-WAIT sockets not kept because net.ipv4.tcp_max_tw_buckets was reached", "raise the limit, or reuse connections"},
 	{SNMP, "TcpExtIPReversePathFilter", ClassDrop, "packets dropped by the reverse path filter (rp_filter): they came in on an interface their source is not routed through", "expected with asymmetric routing: set net.ipv4.conf.*.rp_filter to 2 (loose) or fix the routes"},
+	{SNMP, "TcpExtEmbryonicRsts", ClassError, "resets received for connections still in SYN-RECV (half open)", "clients giving up on a slow handshake, or scans"},
+	{SNMP, "TcpExtTCPAbortOnClose", ClassError, "connections reset because the application closed them with unread data", "application behaviour: it closes before reading everything"},
+	{SNMP, "TcpExtTCPAbortOnData", ClassError, "connections reset because data arrived after the application had closed its end", "application behaviour, or a peer that keeps sending after a close"},
+	{SNMP, "TcpExtTCPAbortOnLinger", ClassError, "connections reset when the SO_LINGER or FIN-WAIT-2 timeout ran out", "the peer never finished closing; usually harmless"},
+	{SNMP, "TcpExtTCPAbortFailed", ClassError, "resets TCP wanted to send but could not (no memory)", "memory pressure: see TcpExtTCPMemoryPressures"},
+	{SNMP, "TcpExtTCPFastOpenActiveFail", ClassError, "TCP Fast Open attempts that fell back to a normal handshake", "a middlebox drops SYNs with data; harmless, TFO backs off by itself"},
+	{SNMP, "TcpExtTCPFastOpenPassiveFail", ClassError, "TCP Fast Open SYNs whose cookie was refused", "expected after a key change; many point at forged cookies"},
+	{SNMP, "TcpExtTCPLossFailures", ClassError, "loss recoveries that needed a timeout (RTO) after all", "heavy loss on the path"},
+	{SNMP, "TcpExtTCPRenoFailures", ClassError, "Reno recoveries that needed a timeout after all", "heavy loss on the path"},
+	{SNMP, "TcpExtTCPSackFailures", ClassError, "SACK recoveries that needed a timeout after all", "heavy loss on the path"},
+	{SNMP, "TcpExtTCPRenoRecoveryFail", ClassError, "Reno fast recoveries that failed: a retransmission was lost again", "heavy loss on the path"},
+	{SNMP, "TcpExtTCPSackRecoveryFail", ClassError, "SACK fast recoveries that failed: a retransmission was lost again", "heavy loss on the path"},
+	{SNMP, "TcpExtTCPMTUPFail", ClassError, "path MTU probes (tcp_mtu_probing) that were lost", "the path's MTU is smaller than probed; usually harmless"},
+	{SNMP, "TcpExtTcpTimeoutRehash", ClassError, "retransmission timeouts after which TCP picked another path (a new flow label or hash)", "loss on one path of several (ECMP); look for the lossy link"},
+	{SNMP, "MPTcpExtAddAddrDrop", ClassDrop, "MPTCP ADD_ADDR announcements received and dropped (the path manager's limits were reached, or it could not take them)", "raise the limits (ip mptcp limits set add_addr_accepted N subflows N) if more paths are wanted"},
+	{SNMP, "MPTcpExtAddAddrTxDrop", ClassDrop, "MPTCP ADD_ADDR announcements that could not be sent", "check the MPTCP endpoints (ip mptcp endpoint show); usually transient"},
+	{SNMP, "MPTcpExtEchoAddTxDrop", ClassDrop, "echoes of MPTCP ADD_ADDR announcements that could not be sent", "usually transient"},
+	{SNMP, "MPTcpExtRmAddrDrop", ClassDrop, "MPTCP RM_ADDR messages received and dropped", "usually transient"},
+	{SNMP, "MPTcpExtRmAddrTxDrop", ClassDrop, "MPTCP RM_ADDR messages that could not be sent", "usually transient"},
+	{SNMP, "MPTcpExtMPCapableSYNTXDrop", ClassDrop, "MPTCP SYNs with MP_CAPABLE that were dropped on the way out", "look for drops on the way out (qdisc, netfilter)"},
+	{SNMP, "MPTcpExtDSSCorruptionReset", ClassError, "MPTCP connections reset because their data sequence mapping was corrupt", "a middlebox rewriting the payload or options"},
+	{SNMP, "MPTcpExtDataCsumErr", ClassError, "MPTCP data with a bad DSS checksum", "a middlebox rewriting the payload"},
+	{SNMP, "MPTcpExtFallbackFailed", ClassError, "MPTCP connections that needed to fall back to plain TCP but could not, and were reset", "a middlebox interfering with MPTCP options"},
+	{SNMP, "MPTcpExtMPFailRx", ClassError, "MP_FAIL options received: the peer found a bad checksum", "a middlebox rewriting the payload"},
+	{SNMP, "MPTcpExtMPFailTx", ClassError, "MP_FAIL options sent: this host found a bad checksum", "a middlebox rewriting the payload"},
+	{SNMP, "MPTcpExtMPJoinAckHMacFailure", ClassError, "MPTCP joins refused: the ACK's HMAC was wrong", "forged or broken join attempts"},
+	{SNMP, "MPTcpExtMPJoinSynAckHMacFailure", ClassError, "MPTCP joins refused: the SYN-ACK's HMAC was wrong", "forged or broken join attempts"},
+	{SNMP, "MPTcpExtMPJoinSynTxBindErr", ClassError, "MPTCP subflows not opened: the local address could not be bound", "check the MPTCP endpoints' addresses"},
+	{SNMP, "MPTcpExtMPJoinSynTxConnectErr", ClassError, "MPTCP subflows not opened: connect failed", "check routes to the peer's addresses"},
+	{SNMP, "MPTcpExtMPJoinSynTxCreatSkErr", ClassError, "MPTCP subflows not opened: no socket could be created", "memory or limits; usually transient"},
 	{SNMP, "Ip6InHdrErrors", ClassDrop, "IPv6 packets dropped for a bad header (version, hop limit exceeded, length)", fixCsum},
 	{SNMP, "Ip6InTooBigErrors", ClassDrop, "IPv6 packets that could not be forwarded because they exceed the next link's MTU", "path MTU discovery should fix it; check that ICMPv6 Packet Too Big is not blocked"},
 	{SNMP, "Ip6InNoRoutes", ClassDrop, "IPv6 packets dropped with no route to forward them", fixRoute},

@@ -65,6 +65,22 @@ func TestExplainSNMPNamesExist(t *testing.T) {
 	}
 }
 
+// TestExplainEveryDropLikeSNMPCounter: every MIB counter of a captured
+// kernel whose name says drop or error (as Classify guesses) has an entry,
+// so that nothing that moves with drops goes unexplained.
+func TestExplainEveryDropLikeSNMPCounter(t *testing.T) {
+	for _, dir := range captures(t) {
+		for n := range readNstat(t, filepath.Join(dir, "nstat-az.txt")) {
+			if _, ok := byKey[entryKey{SNMP, n}]; ok {
+				continue
+			}
+			if c := guessClass(n); c == ClassDrop || c == ClassError {
+				t.Errorf("%s: %s looks like a %s counter and has no entry", filepath.Base(dir), n, c)
+			}
+		}
+	}
+}
+
 // TestExplainEveryProducedName: every name the link, softnet and qdisc
 // sources produce has an explanation.
 func TestExplainEveryProducedName(t *testing.T) {
