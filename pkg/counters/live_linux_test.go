@@ -282,6 +282,11 @@ func TestLiveVeth(t *testing.T) {
 	if c, ok := changeOf(Diff(base, cur), Qdisc, tbf, "drops"); !ok || c.Delta != n || c.Class != ClassDrop {
 		t.Errorf("Diff: %s drops %+v", tbf, c)
 	}
+	for _, c := range cur.Counters {
+		if c.Source == Ethtool && c.Name == "peer_ifindex" && !c.Gauge {
+			t.Errorf("%s peer_ifindex is not a gauge", c.Object)
+		}
+	}
 	// The qdisc's drops are its own: the packets never reached the
 	// device, whose tx_dropped stays.
 	if got := mustValue(t, cur, Link, "va", "tx_dropped") - mustValue(t, base, Link, "va", "tx_dropped"); got != 0 {

@@ -333,6 +333,7 @@ func (r *Reader) readEthtool(ctx context.Context, links []link, linkErr error, d
 			for _, name := range r.names {
 				s.Counters = append(s.Counters, Counter{
 					Source: Ethtool, Object: l.name, Name: r.in.get([]byte(name)), Value: stats[name], Bits: 64, Gen: l.index,
+					Gauge: ethtoolGauges[name],
 				})
 			}
 		}
@@ -348,6 +349,11 @@ func (r *Reader) readEthtool(ctx context.Context, links []link, linkErr error, d
 	}
 	return true
 }
+
+// ethtoolGauges are driver "statistics" that count nothing: veth's
+// peer_ifindex (drivers/net/veth.c veth_get_ethtool_stats) is the peer's
+// ifindex.
+var ethtoolGauges = map[string]bool{"peer_ifindex": true}
 
 // dumpStdStats asks for every standard statistics group of every device
 // (one dump, as ethtool --all-groups asks for one device: a NOMASK
