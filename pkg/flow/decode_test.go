@@ -1,0 +1,306 @@
+package flow_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"testing"
+
+	"github.com/dropwatch-go/dropwatch/pkg/flow"
+	"github.com/google/go-cmp/cmp"
+)
+
+// wantLines are the corpus's flows, one per packet, written from tcpdump's
+// reading of the same file (testdata/packets/corpus.txt, made by
+// "tcpdump -r corpus.pcap -nn -e -v"): its addresses, ports, ICMP type
+// names (RFC 792 and RFC 4443 numbers here), TCP flags and VLAN tags.
+var wantLines = []string{
+	1:  "icmp6 :: > ff02::1:ff00:b type 135 code 0",               // neighbor solicitation
+	2:  "icmp6 fe80::ff:fe00:a > ff02::16 type 143 code 0",        // HBH, MLDv2 report
+	3:  "icmp6 fe80::ff:fe00:a > ff02::2 type 133 code 0",         // router solicitation
+	4:  "icmp6 :: > ff02::16 type 143 code 0",                     // HBH
+	5:  "icmp6 fe80::ff:fe00:a > ff02::16 type 143 code 0",        // HBH
+	6:  "icmp6 fe80::ff:fe00:b > ff02::16 type 143 code 0",        // HBH
+	7:  "icmp6 fe80::ff:fe00:b > ff02::2 type 133 code 0",         //
+	8:  "icmp6 fe80::ff:fe00:b > ff02::16 type 143 code 0",        // HBH
+	9:  "arp request 192.0.2.1 > 192.0.2.2",                       // who-has 192.0.2.2 tell 192.0.2.1
+	10: "arp reply 192.0.2.2 > 192.0.2.1",                         //
+	11: "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0",                // echo request
+	12: "icmp 192.0.2.2 > 192.0.2.1 type 0 code 0",                // echo reply
+	13: "icmp6 2001:db8::1 > ff02::1:ff00:2 type 135 code 0",      //
+	14: "icmp6 2001:db8::2 > 2001:db8::1 type 136 code 0",         // neighbor advertisement
+	15: "icmp6 2001:db8::1 > 2001:db8::2 type 128 code 0",         // echo request
+	16: "icmp6 2001:db8::2 > 2001:db8::1 type 129 code 0",         // echo reply
+	17: "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0",                // first fragment
+	18: "icmp 192.0.2.1 > 192.0.2.2 fragment",                     // ip-proto-1
+	19: "icmp 192.0.2.1 > 192.0.2.2 fragment",                     //
+	20: "icmp 192.0.2.2 > 192.0.2.1 type 0 code 0",                //
+	21: "icmp 192.0.2.2 > 192.0.2.1 fragment",                     //
+	22: "icmp 192.0.2.2 > 192.0.2.1 fragment",                     //
+	23: "icmp6 2001:db8::1 > 2001:db8::2 type 128 code 0",         // frag (0|1448)
+	24: "icmp6 2001:db8::1 > 2001:db8::2 fragment",                // frag (1448|1448)
+	25: "icmp6 2001:db8::1 > 2001:db8::2 fragment",                // frag (2896|112)
+	26: "icmp6 2001:db8::2 > 2001:db8::1 type 129 code 0",         //
+	27: "icmp6 2001:db8::2 > 2001:db8::1 fragment",                //
+	28: "icmp6 2001:db8::2 > 2001:db8::1 fragment",                //
+	29: "udp 192.0.2.1:58242 > 192.0.2.2:53",                      //
+	30: "udp 192.0.2.2:53 > 192.0.2.1:58242",                      //
+	31: "udp [2001:db8::1]:55341 > [2001:db8::2]:53",              //
+	32: "udp [2001:db8::2]:53 > [2001:db8::1]:55341",              //
+	33: "udp 192.0.2.1:49784 > 192.0.2.2:9",                       //
+	34: "icmp 192.0.2.2 > 192.0.2.1 type 3 code 3",                // port unreachable
+	35: "udp [2001:db8::1]:55568 > [2001:db8::2]:9",               //
+	36: "icmp6 2001:db8::2 > 2001:db8::1 type 1 code 4",           // unreachable port
+	37: "udp [2001:db8::1]:52026 > [2001:db8::2]:53",              // HBH
+	38: "udp [2001:db8::2]:53 > [2001:db8::1]:52026",              //
+	39: "udp [2001:db8::1]:60765 > [2001:db8::2]:53",              // DSTOPT
+	40: "udp [2001:db8::2]:53 > [2001:db8::1]:60765",              //
+	41: "tcp 192.0.2.1:33944 > 192.0.2.2:8080 [S]",                //
+	42: "tcp 192.0.2.2:8080 > 192.0.2.1:33944 [S.]",               //
+	43: "tcp 192.0.2.1:33944 > 192.0.2.2:8080 [.]",                //
+	44: "tcp 192.0.2.1:33944 > 192.0.2.2:8080 [P.]",               //
+	45: "tcp 192.0.2.2:8080 > 192.0.2.1:33944 [.]",                //
+	46: "tcp 192.0.2.2:8080 > 192.0.2.1:33944 [P.]",               //
+	47: "tcp 192.0.2.1:33944 > 192.0.2.2:8080 [.]",                //
+	48: "tcp 192.0.2.1:33944 > 192.0.2.2:8080 [F.]",               //
+	49: "tcp 192.0.2.2:8080 > 192.0.2.1:33944 [F.]",               //
+	50: "tcp 192.0.2.1:33944 > 192.0.2.2:8080 [.]",                //
+	51: "tcp [2001:db8::1]:50682 > [2001:db8::2]:8080 [S]",        //
+	52: "tcp [2001:db8::2]:8080 > [2001:db8::1]:50682 [S.]",       //
+	53: "tcp [2001:db8::1]:50682 > [2001:db8::2]:8080 [.]",        //
+	54: "tcp [2001:db8::1]:50682 > [2001:db8::2]:8080 [P.]",       //
+	55: "tcp [2001:db8::2]:8080 > [2001:db8::1]:50682 [.]",        //
+	56: "tcp [2001:db8::2]:8080 > [2001:db8::1]:50682 [P.]",       //
+	57: "tcp [2001:db8::1]:50682 > [2001:db8::2]:8080 [.]",        //
+	58: "tcp [2001:db8::1]:50682 > [2001:db8::2]:8080 [F.]",       //
+	59: "tcp [2001:db8::2]:8080 > [2001:db8::1]:50682 [F.]",       //
+	60: "tcp [2001:db8::1]:50682 > [2001:db8::2]:8080 [.]",        //
+	61: "tcp 192.0.2.1:49546 > 192.0.2.2:9 [S]",                   //
+	62: "tcp 192.0.2.2:9 > 192.0.2.1:49546 [R.]",                  //
+	63: "tcp [2001:db8::1]:51724 > [2001:db8::2]:9 [S]",           //
+	64: "tcp [2001:db8::2]:9 > [2001:db8::1]:51724 [R.]",          //
+	65: "icmp6 fe80::ff:fe00:a > ff02::2 type 133 code 0",         //
+	66: "vlan 100 arp request 198.51.100.1 > 198.51.100.2",        //
+	67: "vlan 100 udp 198.51.100.1:40000 > 198.51.100.2:53",       //
+	68: "vlan 100 tcp 198.51.100.1:40001 > 198.51.100.2:8080 [S]", //
+	69: "vlan 200 udp [2001:db8:100::1]:40002 > [2001:db8:100::2]:5353",
+	70: "icmp6 fe80::ff:fe00:b > ff02::2 type 133 code 0",
+}
+
+func TestDecodeCorpus(t *testing.T) {
+	frames := readCorpus(t)
+	if len(frames) != len(wantLines)-1 {
+		t.Fatalf("corpus has %d packets, the table %d", len(frames), len(wantLines)-1)
+	}
+	d := flow.NewDecoder()
+	for i, frame := range frames {
+		f, err := d.Decode(flow.LinkEthernet, 0, frame)
+		if err != nil {
+			t.Errorf("packet %d: %v", i+1, err)
+			continue
+		}
+		if f.Truncated {
+			t.Errorf("packet %d: truncated", i+1)
+		}
+		if diff := cmp.Diff(wantLines[i+1], f.String()); diff != "" {
+			t.Errorf("packet %d (-want +got):\n%s", i+1, diff)
+		}
+	}
+}
+
+// TestDecodeFields checks whole Flows for one packet of each kind.
+func TestDecodeFields(t *testing.T) {
+	frames := readCorpus(t)
+	a := netip.MustParseAddr
+	tests := []struct {
+		packet int
+		want   flow.Flow
+	}{
+		{2, flow.Flow{EtherType: 0x86dd, Src: a("fe80::ff:fe00:a"), Dst: a("ff02::16"), Proto: 58, ICMPType: 143, Depth: flow.DepthTransport}},
+		{9, flow.Flow{EtherType: 0x0806, Src: a("192.0.2.1"), Dst: a("192.0.2.2"), ARPOp: 1, Depth: flow.DepthNetwork}},
+		{18, flow.Flow{EtherType: 0x0800, Src: a("192.0.2.1"), Dst: a("192.0.2.2"), Proto: 1, Fragment: true, Depth: flow.DepthNetwork}},
+		{24, flow.Flow{EtherType: 0x86dd, Src: a("2001:db8::1"), Dst: a("2001:db8::2"), Proto: 58, Fragment: true, Depth: flow.DepthNetwork}},
+		{34, flow.Flow{EtherType: 0x0800, Src: a("192.0.2.2"), Dst: a("192.0.2.1"), Proto: 1, ICMPType: 3, ICMPCode: 3, Depth: flow.DepthTransport}},
+		{37, flow.Flow{EtherType: 0x86dd, Src: a("2001:db8::1"), Dst: a("2001:db8::2"), Proto: 17, SrcPort: 52026, DstPort: 53, Depth: flow.DepthTransport}},
+		{42, flow.Flow{EtherType: 0x0800, Src: a("192.0.2.2"), Dst: a("192.0.2.1"), Proto: 6, SrcPort: 8080, DstPort: 33944, TCPFlags: flow.TCPSyn | flow.TCPAck, Depth: flow.DepthTransport}},
+		{69, flow.Flow{EtherType: 0x86dd, VLAN: 200, Tagged: true, Src: a("2001:db8:100::1"), Dst: a("2001:db8:100::2"), Proto: 17, SrcPort: 40002, DstPort: 5353, Depth: flow.DepthTransport}},
+	}
+	d := flow.NewDecoder()
+	for _, tt := range tests {
+		got, err := d.Decode(flow.LinkEthernet, 0, frames[tt.packet-1])
+		if err != nil {
+			t.Fatalf("packet %d: %v", tt.packet, err)
+		}
+		if diff := cmp.Diff(tt.want, got, cmpAddr); diff != "" {
+			t.Errorf("packet %d (-want +got):\n%s", tt.packet, diff)
+		}
+	}
+}
+
+// TestDecodeRaw checks the network-header entry point: every untagged
+// corpus frame without its Ethernet header, given its EtherType as
+// NET_DM_ATTR_PROTO would, decodes to the same flow, with LinkRaw and with
+// LinkAuto.
+func TestDecodeRaw(t *testing.T) {
+	d := flow.NewDecoder()
+	for i, frame := range readCorpus(t) {
+		proto := binary.BigEndian.Uint16(frame[12:14])
+		if proto == flow.EtherTypeDot1Q {
+			continue
+		}
+		want, _ := d.Decode(flow.LinkEthernet, 0, frame)
+		for _, link := range []flow.Link{flow.LinkRaw, flow.LinkAuto} {
+			got, err := d.Decode(link, proto, frame[14:])
+			if err != nil {
+				t.Errorf("packet %d %v: %v", i+1, link, err)
+			}
+			if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+				t.Errorf("packet %d %v (-ethernet +raw):\n%s", i+1, link, diff)
+			}
+		}
+		if got := flow.GuessLink(proto, frame); got != flow.LinkEthernet {
+			t.Errorf("packet %d: GuessLink(frame) = %v", i+1, got)
+		}
+	}
+}
+
+// TestDecodeTruncated cuts every corpus frame at every length: decoding
+// never fails, marks the cut flows Truncated (unless the cut fell past
+// the headers Decode reads), never goes deeper than the whole frame, and
+// every field it sets holds the whole frame's value.
+func TestDecodeTruncated(t *testing.T) {
+	d := flow.NewDecoder()
+	for i, frame := range readCorpus(t) {
+		full, _ := d.Decode(flow.LinkEthernet, 0, frame)
+		for n := 0; n < len(frame); n++ {
+			got, err := d.Decode(flow.LinkEthernet, 0, frame[:n])
+			if err != nil {
+				t.Fatalf("packet %d cut to %d: %v", i+1, n, err)
+			}
+			if got.Depth > full.Depth {
+				t.Errorf("packet %d cut to %d: depth %v > %v", i+1, n, got.Depth, full.Depth)
+			}
+			if got.Depth < full.Depth && !got.Truncated && n > 0 {
+				t.Errorf("packet %d cut to %d: depth %v, not marked truncated", i+1, n, got.Depth)
+			}
+			if diff := cmp.Diff(mask(full, got), got, cmpAddr); diff != "" {
+				t.Errorf("packet %d cut to %d (-whole +cut):\n%s", i+1, n, diff)
+			}
+		}
+	}
+}
+
+var cmpAddr = cmp.Comparer(func(x, y netip.Addr) bool { return x == y })
+
+// mask returns full with the fields cut left zero zeroed, and cut's Depth
+// and Truncated.
+func mask(full, cut flow.Flow) flow.Flow {
+	m := full
+	m.Depth, m.Truncated = cut.Depth, cut.Truncated
+	if cut.EtherType == 0 || (cut.Truncated && cut.EtherType == flow.EtherTypeDot1Q) {
+		// Not reached, or cut inside a VLAN tag: the tag's type.
+		m.EtherType = cut.EtherType
+	}
+	if !cut.Tagged {
+		m.Tagged, m.VLAN = false, 0
+	}
+	if !cut.Src.IsValid() {
+		m.Src, m.Dst = netip.Addr{}, netip.Addr{}
+	}
+	switch cut.Proto {
+	case 0, 43, 44, 51, 60:
+		// Not reached, or cut among the IPv6 extension headers: the last
+		// one reached.
+		if cut.Truncated || cut.Depth < flow.DepthNetwork {
+			m.Proto = cut.Proto
+		}
+	}
+	if !cut.Fragment {
+		m.Fragment = false
+	}
+	if cut.SrcPort == 0 && cut.DstPort == 0 {
+		m.SrcPort, m.DstPort = 0, 0
+	}
+	if cut.TCPFlags == 0 {
+		m.TCPFlags = 0
+	}
+	if cut.ICMPType == 0 && cut.ICMPCode == 0 {
+		m.ICMPType, m.ICMPCode = 0, 0
+	}
+	if cut.ARPOp == 0 {
+		m.ARPOp = 0
+	}
+	return m
+}
+
+// TestDecodeTruncatedExamples pins what a cut shows.
+func TestDecodeTruncatedExamples(t *testing.T) {
+	frames := readCorpus(t)
+	tests := []struct {
+		packet, cut int
+		want        string
+	}{
+		{29, 0, "unknown"},
+		{29, 10, "unknown truncated"},
+		{29, 14, "ip truncated"},
+		{29, 30, "ip truncated"},
+		{29, 34, "udp 192.0.2.1 > 192.0.2.2 truncated"},
+		{29, 38, "udp 192.0.2.1:58242 > 192.0.2.2:53 truncated"},
+		{41, 40, "tcp 192.0.2.1:33944 > 192.0.2.2:8080 truncated"},
+		{37, 60, "ip6 proto 0 2001:db8::1 > 2001:db8::2 truncated"}, // in the hop-by-hop header
+		{11, 35, "icmp 192.0.2.1 > 192.0.2.2 truncated"},
+		{11, 36, "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0 truncated"},
+		{66, 16, "ethertype 0x8100 truncated"},
+		{66, 18, "vlan 100 arp truncated"},
+		{9, 20, "arp truncated"},
+		{9, 22, "arp request truncated"},
+	}
+	d := flow.NewDecoder()
+	for _, tt := range tests {
+		got, err := d.Decode(flow.LinkEthernet, 0, frames[tt.packet-1][:tt.cut])
+		if err != nil {
+			t.Fatalf("packet %d cut %d: %v", tt.packet, tt.cut, err)
+		}
+		if diff := cmp.Diff(tt.want, got.String()); diff != "" {
+			t.Errorf("packet %d cut %d (-want +got):\n%s", tt.packet, tt.cut, diff)
+		}
+	}
+}
+
+func TestDecodeMalformed(t *testing.T) {
+	frames := readCorpus(t)
+	d := flow.NewDecoder()
+	tests := []struct {
+		name    string
+		link    flow.Link
+		proto   uint16
+		payload []byte
+	}{
+		{"ipv4 version 6", flow.LinkRaw, 0x0800, frames[30][14:]},
+		{"ipv6 version 4", flow.LinkRaw, 0x86dd, frames[40][14:]},
+		{"ipv4 header length 4", flow.LinkRaw, 0x0800, append([]byte{0x41}, frames[28][15:]...)},
+	}
+	for _, tt := range tests {
+		_, err := d.Decode(tt.link, tt.proto, tt.payload)
+		if !errors.Is(err, flow.ErrMalformed) {
+			t.Errorf("%s: err %v, want ErrMalformed", tt.name, err)
+		}
+	}
+	if _, err := d.Decode(flow.Link(9), 0, frames[0]); err == nil {
+		t.Error("unknown link: no error")
+	}
+}
+
+func TestDecodeOther(t *testing.T) {
+	d := flow.NewDecoder()
+	// An LLDP frame: an EtherType Decode does not read.
+	lldp := make([]byte, 60)
+	lldp[12], lldp[13] = 0x88, 0xcc
+	f, err := d.Decode(flow.LinkEthernet, 0, lldp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("ethertype 0x88cc", f.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
