@@ -304,3 +304,23 @@ func TestDecodeOther(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestKey: the TCP handshake's packets from 192.0.2.1 share a key, the
+// replies have another.
+func TestKey(t *testing.T) {
+	frames := readCorpus(t)
+	d := flow.NewDecoder()
+	keys := map[flow.Key]int{}
+	for _, n := range []int{41, 42, 43, 44, 45} {
+		f, _ := d.Decode(flow.LinkEthernet, 0, frames[n-1])
+		keys[f.Key()]++
+	}
+	a := netip.MustParseAddr
+	want := map[flow.Key]int{
+		{EtherType: 0x0800, Src: a("192.0.2.1"), Dst: a("192.0.2.2"), Proto: 6, SrcPort: 33944, DstPort: 8080}: 3,
+		{EtherType: 0x0800, Src: a("192.0.2.2"), Dst: a("192.0.2.1"), Proto: 6, SrcPort: 8080, DstPort: 33944}: 2,
+	}
+	if diff := cmp.Diff(want, keys, cmpAddr); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -300,3 +300,23 @@ func appendHex16(b []byte, v uint16) []byte {
 	const digits = "0123456789abcdef"
 	return append(b, digits[v>>12], digits[v>>8&0xf], digits[v>>4&0xf], digits[v&0xf])
 }
+
+// Key is the part of a Flow that names a conversation in one direction,
+// for grouping drops by flow (a comparable map key): no flags, ICMP
+// type, depth or truncation.
+type Key struct {
+	EtherType        uint16
+	VLAN             uint16
+	Tagged           bool
+	Src, Dst         netip.Addr
+	Proto            uint8
+	SrcPort, DstPort uint16
+}
+
+// Key returns the flow's Key.
+func (f Flow) Key() Key {
+	return Key{
+		EtherType: f.EtherType, VLAN: f.VLAN, Tagged: f.Tagged,
+		Src: f.Src, Dst: f.Dst, Proto: f.Proto, SrcPort: f.SrcPort, DstPort: f.DstPort,
+	}
+}
