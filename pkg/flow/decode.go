@@ -48,14 +48,25 @@ func NewDecoder() *Decoder { return new(Decoder) }
 var ErrMalformed = errors.New("malformed header")
 
 // GuessLink says where a payload with EtherType proto starts when the
-// device is not known: at an Ethernet header when bytes 12-13 hold proto or
-// a VLAN tag's type, else at the network header when the first nibble is
-// the IP version proto names (or, for ARP, the bytes are an ARP header
-// for IPv4 over Ethernet), else at an Ethernet header. It is a guess: an
-// Ethernet frame whose destination MAC begins with 0x45 and whose type does
-// not match proto would be read as IPv4. Prefer the device's type (the
-// ARPHRD of NET_DM_ATTR_IN_PORT's interface) when known.
+// device is not known:
+//   - at the network header for IPv4 when the first byte is 0x45 (version
+//     4, no options): as a destination MAC, 45:... would be a group
+//     address that no protocol uses;
+//   - at an Ethernet header when bytes 12-13 hold proto or a VLAN tag's
+//     type;
+//   - at the network header when the first nibble is the IP version proto
+//     names, or, for ARP, the bytes are an ARP header for IPv4 over
+//     Ethernet;
+//   - else at an Ethernet header.
+//
+// It is a guess: a raw IPv6 packet whose source address has 86dd in its
+// third 16-bit group, or a raw IPv4 packet with options from 8.0.0.0/16,
+// is read as Ethernet. Prefer the device's type (the ARPHRD of
+// NET_DM_ATTR_IN_PORT's interface) when known.
 func GuessLink(proto uint16, payload []byte) Link {
+	if proto == EtherTypeIPv4 && len(payload) > 0 && payload[0] == 0x45 {
+		return LinkRaw
+	}
 	if len(payload) >= 14 {
 		switch binary.BigEndian.Uint16(payload[12:14]) {
 		case proto, EtherTypeDot1Q, EtherTypeQinQ:

@@ -324,3 +324,32 @@ func TestKey(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestGuessLink(t *testing.T) {
+	frames := readCorpus(t)
+	udp4 := frames[28] // 192.0.2.1 > 192.0.2.2
+	from8 := append([]byte(nil), udp4[14:]...)
+	from8[12], from8[13] = 8, 0 // source 8.0.0.1: bytes 12-13 read 0x0800
+	tests := []struct {
+		name    string
+		proto   uint16
+		payload []byte
+		want    flow.Link
+	}{
+		{"ethernet ipv4", 0x0800, udp4, flow.LinkEthernet},
+		{"raw ipv4", 0x0800, udp4[14:], flow.LinkRaw},
+		{"raw ipv4 from 8.0.0.0/16", 0x0800, from8, flow.LinkRaw},
+		{"ethernet ipv6", 0x86dd, frames[30], flow.LinkEthernet},
+		{"raw ipv6", 0x86dd, frames[30][14:], flow.LinkRaw},
+		{"ethernet arp", 0x0806, frames[8], flow.LinkEthernet},
+		{"raw arp", 0x0806, frames[8][14:], flow.LinkRaw},
+		{"vlan frame, inner type", 0x0800, frames[66], flow.LinkEthernet},
+		{"empty", 0x0800, nil, flow.LinkEthernet},
+		{"other ethertype", 0x88cc, []byte{1, 2, 3}, flow.LinkEthernet},
+	}
+	for _, tt := range tests {
+		if got := flow.GuessLink(tt.proto, tt.payload); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
