@@ -41,10 +41,10 @@ func BenchmarkAppendText(b *testing.B) {
 
 // BenchmarkGopacketIPv6HopByHop is why decodeIPv6 reads the fixed IPv6
 // header itself: gopacket's IPv6 DecodingLayer allocates for each
-// hop-by-hop option (corpus packet 2, an MLDv2 report with a router alert
+// hop-by-hop option (corpus packet 3, an MLDv2 report with a router alert
 // and a PadN option), where Decode allocates nothing.
 func BenchmarkGopacketIPv6HopByHop(b *testing.B) {
-	frame := readCorpus(b)[1]
+	frame := readCorpus(b)[2]
 	b.Run("gopacket", func(b *testing.B) {
 		var ip6 layers.IPv6
 		b.ReportAllocs()

@@ -15,76 +15,80 @@ import (
 // "tcpdump -r corpus.pcap -nn -e -v"): its addresses, ports, ICMP type
 // names (RFC 792 and RFC 4443 numbers here), TCP flags and VLAN tags.
 var wantLines = []string{
-	1:  "icmp6 :: > ff02::1:ff00:b type 135 code 0",               // neighbor solicitation
-	2:  "icmp6 fe80::ff:fe00:a > ff02::16 type 143 code 0",        // HBH, MLDv2 report
-	3:  "icmp6 fe80::ff:fe00:a > ff02::2 type 133 code 0",         // router solicitation
-	4:  "icmp6 :: > ff02::16 type 143 code 0",                     // HBH
-	5:  "icmp6 fe80::ff:fe00:a > ff02::16 type 143 code 0",        // HBH
-	6:  "icmp6 fe80::ff:fe00:b > ff02::16 type 143 code 0",        // HBH
-	7:  "icmp6 fe80::ff:fe00:b > ff02::2 type 133 code 0",         //
-	8:  "icmp6 fe80::ff:fe00:b > ff02::16 type 143 code 0",        // HBH
-	9:  "arp request 192.0.2.1 > 192.0.2.2",                       // who-has 192.0.2.2 tell 192.0.2.1
-	10: "arp reply 192.0.2.2 > 192.0.2.1",                         //
-	11: "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0",                // echo request
-	12: "icmp 192.0.2.2 > 192.0.2.1 type 0 code 0",                // echo reply
-	13: "icmp6 2001:db8::1 > ff02::1:ff00:2 type 135 code 0",      //
-	14: "icmp6 2001:db8::2 > 2001:db8::1 type 136 code 0",         // neighbor advertisement
-	15: "icmp6 2001:db8::1 > 2001:db8::2 type 128 code 0",         // echo request
-	16: "icmp6 2001:db8::2 > 2001:db8::1 type 129 code 0",         // echo reply
-	17: "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0",                // first fragment
-	18: "icmp 192.0.2.1 > 192.0.2.2 fragment",                     // ip-proto-1
-	19: "icmp 192.0.2.1 > 192.0.2.2 fragment",                     //
-	20: "icmp 192.0.2.2 > 192.0.2.1 type 0 code 0",                //
-	21: "icmp 192.0.2.2 > 192.0.2.1 fragment",                     //
-	22: "icmp 192.0.2.2 > 192.0.2.1 fragment",                     //
-	23: "icmp6 2001:db8::1 > 2001:db8::2 type 128 code 0",         // frag (0|1448)
-	24: "icmp6 2001:db8::1 > 2001:db8::2 fragment",                // frag (1448|1448)
-	25: "icmp6 2001:db8::1 > 2001:db8::2 fragment",                // frag (2896|112)
-	26: "icmp6 2001:db8::2 > 2001:db8::1 type 129 code 0",         //
-	27: "icmp6 2001:db8::2 > 2001:db8::1 fragment",                //
-	28: "icmp6 2001:db8::2 > 2001:db8::1 fragment",                //
-	29: "udp 192.0.2.1:58242 > 192.0.2.2:53",                      //
-	30: "udp 192.0.2.2:53 > 192.0.2.1:58242",                      //
-	31: "udp [2001:db8::1]:55341 > [2001:db8::2]:53",              //
-	32: "udp [2001:db8::2]:53 > [2001:db8::1]:55341",              //
-	33: "udp 192.0.2.1:49784 > 192.0.2.2:9",                       //
-	34: "icmp 192.0.2.2 > 192.0.2.1 type 3 code 3",                // port unreachable
-	35: "udp [2001:db8::1]:55568 > [2001:db8::2]:9",               //
-	36: "icmp6 2001:db8::2 > 2001:db8::1 type 1 code 4",           // unreachable port
-	37: "udp [2001:db8::1]:52026 > [2001:db8::2]:53",              // HBH
-	38: "udp [2001:db8::2]:53 > [2001:db8::1]:52026",              //
-	39: "udp [2001:db8::1]:60765 > [2001:db8::2]:53",              // DSTOPT
-	40: "udp [2001:db8::2]:53 > [2001:db8::1]:60765",              //
-	41: "tcp 192.0.2.1:33944 > 192.0.2.2:8080 [S]",                //
-	42: "tcp 192.0.2.2:8080 > 192.0.2.1:33944 [S.]",               //
-	43: "tcp 192.0.2.1:33944 > 192.0.2.2:8080 [.]",                //
-	44: "tcp 192.0.2.1:33944 > 192.0.2.2:8080 [P.]",               //
-	45: "tcp 192.0.2.2:8080 > 192.0.2.1:33944 [.]",                //
-	46: "tcp 192.0.2.2:8080 > 192.0.2.1:33944 [P.]",               //
-	47: "tcp 192.0.2.1:33944 > 192.0.2.2:8080 [.]",                //
-	48: "tcp 192.0.2.1:33944 > 192.0.2.2:8080 [F.]",               //
-	49: "tcp 192.0.2.2:8080 > 192.0.2.1:33944 [F.]",               //
-	50: "tcp 192.0.2.1:33944 > 192.0.2.2:8080 [.]",                //
-	51: "tcp [2001:db8::1]:50682 > [2001:db8::2]:8080 [S]",        //
-	52: "tcp [2001:db8::2]:8080 > [2001:db8::1]:50682 [S.]",       //
-	53: "tcp [2001:db8::1]:50682 > [2001:db8::2]:8080 [.]",        //
-	54: "tcp [2001:db8::1]:50682 > [2001:db8::2]:8080 [P.]",       //
-	55: "tcp [2001:db8::2]:8080 > [2001:db8::1]:50682 [.]",        //
-	56: "tcp [2001:db8::2]:8080 > [2001:db8::1]:50682 [P.]",       //
-	57: "tcp [2001:db8::1]:50682 > [2001:db8::2]:8080 [.]",        //
-	58: "tcp [2001:db8::1]:50682 > [2001:db8::2]:8080 [F.]",       //
-	59: "tcp [2001:db8::2]:8080 > [2001:db8::1]:50682 [F.]",       //
-	60: "tcp [2001:db8::1]:50682 > [2001:db8::2]:8080 [.]",        //
-	61: "tcp 192.0.2.1:49546 > 192.0.2.2:9 [S]",                   //
-	62: "tcp 192.0.2.2:9 > 192.0.2.1:49546 [R.]",                  //
-	63: "tcp [2001:db8::1]:51724 > [2001:db8::2]:9 [S]",           //
-	64: "tcp [2001:db8::2]:9 > [2001:db8::1]:51724 [R.]",          //
-	65: "icmp6 fe80::ff:fe00:a > ff02::2 type 133 code 0",         //
-	66: "vlan 100 arp request 198.51.100.1 > 198.51.100.2",        //
-	67: "vlan 100 udp 198.51.100.1:40000 > 198.51.100.2:53",       //
-	68: "vlan 100 tcp 198.51.100.1:40001 > 198.51.100.2:8080 [S]", //
-	69: "vlan 200 udp [2001:db8:100::1]:40002 > [2001:db8:100::2]:5353",
+	1:  "icmp6 :: > ff02::16 type 143 code 0",              // HBH, MLDv2 report
+	2:  "icmp6 :: > ff02::1:ff00:b type 135 code 0",        // neighbor solicitation
+	3:  "icmp6 fe80::ff:fe00:a > ff02::16 type 143 code 0", // HBH
+	4:  "icmp6 fe80::ff:fe00:a > ff02::2 type 133 code 0",  // router solicitation
+	5:  "icmp6 fe80::ff:fe00:a > ff02::16 type 143 code 0", // HBH
+	6:  "icmp6 fe80::ff:fe00:b > ff02::16 type 143 code 0", // HBH
+	7:  "icmp6 fe80::ff:fe00:b > ff02::2 type 133 code 0",
+	8:  "icmp6 fe80::ff:fe00:b > ff02::16 type 143 code 0", // HBH
+	9:  "arp request 192.0.2.1 > 192.0.2.2",                // who-has 192.0.2.2 tell 192.0.2.1
+	10: "arp reply 192.0.2.2 > 192.0.2.1",
+	11: "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0", // echo request
+	12: "icmp 192.0.2.2 > 192.0.2.1 type 0 code 0", // echo reply
+	13: "icmp6 2001:db8::1 > ff02::1:ff00:2 type 135 code 0",
+	14: "icmp6 2001:db8::2 > 2001:db8::1 type 136 code 0", // neighbor advertisement
+	15: "icmp6 2001:db8::1 > 2001:db8::2 type 128 code 0", // echo request
+	16: "icmp6 2001:db8::2 > 2001:db8::1 type 129 code 0", // echo reply
+	17: "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0",        // first fragment
+	18: "icmp 192.0.2.1 > 192.0.2.2 fragment",             // ip-proto-1
+	19: "icmp 192.0.2.1 > 192.0.2.2 fragment",
+	20: "icmp 192.0.2.2 > 192.0.2.1 type 0 code 0",
+	21: "icmp 192.0.2.2 > 192.0.2.1 fragment",
+	22: "icmp 192.0.2.2 > 192.0.2.1 fragment",
+	23: "icmp6 2001:db8::1 > 2001:db8::2 type 128 code 0", // frag (0|1448)
+	24: "icmp6 2001:db8::1 > 2001:db8::2 fragment",        // frag (1448|1448)
+	25: "icmp6 2001:db8::1 > 2001:db8::2 fragment",        // frag (2896|112)
+	26: "icmp6 2001:db8::2 > 2001:db8::1 type 129 code 0",
+	27: "icmp6 2001:db8::2 > 2001:db8::1 fragment",
+	28: "icmp6 2001:db8::2 > 2001:db8::1 fragment",
+	29: "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0", // IP options: NOP, record route
+	30: "icmp 192.0.2.2 > 192.0.2.1 type 0 code 0", // IP options: record route, EOL
+	31: "udp 192.0.2.1:41001 > 192.0.2.2:53",
+	32: "udp 192.0.2.2:53 > 192.0.2.1:41001",
+	33: "udp [2001:db8::1]:41002 > [2001:db8::2]:53",
+	34: "udp [2001:db8::2]:53 > [2001:db8::1]:41002",
+	35: "udp 192.0.2.1:41003 > 192.0.2.2:9",
+	36: "icmp 192.0.2.2 > 192.0.2.1 type 3 code 3", // port unreachable
+	37: "udp [2001:db8::1]:41004 > [2001:db8::2]:9",
+	38: "icmp6 2001:db8::2 > 2001:db8::1 type 1 code 4", // unreachable port
+	39: "udp [2001:db8::1]:41005 > [2001:db8::2]:53",    // HBH
+	40: "udp [2001:db8::2]:53 > [2001:db8::1]:41005",
+	41: "udp [2001:db8::1]:41006 > [2001:db8::2]:53", // DSTOPT
+	42: "udp [2001:db8::2]:53 > [2001:db8::1]:41006",
+	43: "udp 192.0.2.1:41007 > 192.0.2.2:53", // IP options: NOP,NOP,NOP,EOL
+	44: "udp 192.0.2.2:53 > 192.0.2.1:41007",
+	45: "tcp 192.0.2.1:42001 > 192.0.2.2:8080 [S]",
+	46: "tcp 192.0.2.2:8080 > 192.0.2.1:42001 [S.]",
+	47: "tcp 192.0.2.1:42001 > 192.0.2.2:8080 [.]",
+	48: "tcp 192.0.2.1:42001 > 192.0.2.2:8080 [P.]",
+	49: "tcp 192.0.2.2:8080 > 192.0.2.1:42001 [.]",
+	50: "tcp 192.0.2.2:8080 > 192.0.2.1:42001 [P.]",
+	51: "tcp 192.0.2.1:42001 > 192.0.2.2:8080 [.]",
+	52: "tcp 192.0.2.2:8080 > 192.0.2.1:42001 [F.]",
+	53: "tcp 192.0.2.1:42001 > 192.0.2.2:8080 [F.]",
+	54: "tcp 192.0.2.2:8080 > 192.0.2.1:42001 [.]",
+	55: "tcp [2001:db8::1]:42002 > [2001:db8::2]:8080 [S]",
+	56: "tcp [2001:db8::2]:8080 > [2001:db8::1]:42002 [S.]",
+	57: "tcp [2001:db8::1]:42002 > [2001:db8::2]:8080 [.]",
+	58: "tcp [2001:db8::1]:42002 > [2001:db8::2]:8080 [P.]",
+	59: "tcp [2001:db8::2]:8080 > [2001:db8::1]:42002 [.]",
+	60: "tcp [2001:db8::2]:8080 > [2001:db8::1]:42002 [P.]",
+	61: "tcp [2001:db8::1]:42002 > [2001:db8::2]:8080 [.]",
+	62: "tcp [2001:db8::1]:42002 > [2001:db8::2]:8080 [F.]",
+	63: "tcp [2001:db8::2]:8080 > [2001:db8::1]:42002 [F.]",
+	64: "tcp [2001:db8::1]:42002 > [2001:db8::2]:8080 [.]",
+	65: "tcp 192.0.2.1:42003 > 192.0.2.2:9 [S]",
+	66: "tcp 192.0.2.2:9 > 192.0.2.1:42003 [R.]",
+	67: "icmp6 fe80::ff:fe00:a > ff02::2 type 133 code 0",
+	68: "tcp [2001:db8::1]:42004 > [2001:db8::2]:9 [S]",
+	69: "tcp [2001:db8::2]:9 > [2001:db8::1]:42004 [R.]",
 	70: "icmp6 fe80::ff:fe00:b > ff02::2 type 133 code 0",
+	71: "vlan 100 arp request 198.51.100.1 > 198.51.100.2",
+	72: "vlan 100 udp 198.51.100.1:40000 > 198.51.100.2:53",
+	73: "vlan 100 tcp 198.51.100.1:40001 > 198.51.100.2:8080 [S]",
+	74: "vlan 200 udp [2001:db8:100::1]:40002 > [2001:db8:100::2]:5353", // priority 5
 }
 
 func TestDecodeCorpus(t *testing.T) {
@@ -116,14 +120,14 @@ func TestDecodeFields(t *testing.T) {
 		packet int
 		want   flow.Flow
 	}{
-		{2, flow.Flow{EtherType: 0x86dd, Src: a("fe80::ff:fe00:a"), Dst: a("ff02::16"), Proto: 58, ICMPType: 143, Depth: flow.DepthTransport}},
+		{3, flow.Flow{EtherType: 0x86dd, Src: a("fe80::ff:fe00:a"), Dst: a("ff02::16"), Proto: 58, ICMPType: 143, Depth: flow.DepthTransport}},
 		{9, flow.Flow{EtherType: 0x0806, Src: a("192.0.2.1"), Dst: a("192.0.2.2"), ARPOp: 1, Depth: flow.DepthNetwork}},
 		{18, flow.Flow{EtherType: 0x0800, Src: a("192.0.2.1"), Dst: a("192.0.2.2"), Proto: 1, Fragment: true, Depth: flow.DepthNetwork}},
 		{24, flow.Flow{EtherType: 0x86dd, Src: a("2001:db8::1"), Dst: a("2001:db8::2"), Proto: 58, Fragment: true, Depth: flow.DepthNetwork}},
-		{34, flow.Flow{EtherType: 0x0800, Src: a("192.0.2.2"), Dst: a("192.0.2.1"), Proto: 1, ICMPType: 3, ICMPCode: 3, Depth: flow.DepthTransport}},
-		{37, flow.Flow{EtherType: 0x86dd, Src: a("2001:db8::1"), Dst: a("2001:db8::2"), Proto: 17, SrcPort: 52026, DstPort: 53, Depth: flow.DepthTransport}},
-		{42, flow.Flow{EtherType: 0x0800, Src: a("192.0.2.2"), Dst: a("192.0.2.1"), Proto: 6, SrcPort: 8080, DstPort: 33944, TCPFlags: flow.TCPSyn | flow.TCPAck, Depth: flow.DepthTransport}},
-		{69, flow.Flow{EtherType: 0x86dd, VLAN: 200, Tagged: true, Src: a("2001:db8:100::1"), Dst: a("2001:db8:100::2"), Proto: 17, SrcPort: 40002, DstPort: 5353, Depth: flow.DepthTransport}},
+		{36, flow.Flow{EtherType: 0x0800, Src: a("192.0.2.2"), Dst: a("192.0.2.1"), Proto: 1, ICMPType: 3, ICMPCode: 3, Depth: flow.DepthTransport}},
+		{39, flow.Flow{EtherType: 0x86dd, Src: a("2001:db8::1"), Dst: a("2001:db8::2"), Proto: 17, SrcPort: 41005, DstPort: 53, Depth: flow.DepthTransport}},
+		{46, flow.Flow{EtherType: 0x0800, Src: a("192.0.2.2"), Dst: a("192.0.2.1"), Proto: 6, SrcPort: 8080, DstPort: 42001, TCPFlags: flow.TCPSyn | flow.TCPAck, Depth: flow.DepthTransport}},
+		{74, flow.Flow{EtherType: 0x86dd, VLAN: 200, Tagged: true, Src: a("2001:db8:100::1"), Dst: a("2001:db8:100::2"), Proto: 17, SrcPort: 40002, DstPort: 5353, Depth: flow.DepthTransport}},
 	}
 	d := flow.NewDecoder()
 	for _, tt := range tests {
@@ -240,18 +244,18 @@ func TestDecodeTruncatedExamples(t *testing.T) {
 		packet, cut int
 		want        string
 	}{
-		{29, 0, "unknown"},
-		{29, 10, "unknown truncated"},
-		{29, 14, "ip truncated"},
-		{29, 30, "ip truncated"},
-		{29, 34, "udp 192.0.2.1 > 192.0.2.2 truncated"},
-		{29, 38, "udp 192.0.2.1:58242 > 192.0.2.2:53 truncated"},
-		{41, 40, "tcp 192.0.2.1:33944 > 192.0.2.2:8080 truncated"},
-		{37, 60, "ip6 proto 0 2001:db8::1 > 2001:db8::2 truncated"}, // in the hop-by-hop header
+		{31, 0, "unknown"},
+		{31, 10, "unknown truncated"},
+		{31, 14, "ip truncated"},
+		{31, 30, "ip truncated"},
+		{31, 34, "udp 192.0.2.1 > 192.0.2.2 truncated"},
+		{31, 38, "udp 192.0.2.1:41001 > 192.0.2.2:53 truncated"},
+		{45, 40, "tcp 192.0.2.1:42001 > 192.0.2.2:8080 truncated"},
+		{39, 60, "ip6 proto 0 2001:db8::1 > 2001:db8::2 truncated"}, // in the hop-by-hop header
 		{11, 35, "icmp 192.0.2.1 > 192.0.2.2 truncated"},
 		{11, 36, "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0 truncated"},
-		{66, 16, "ethertype 0x8100 truncated"},
-		{66, 18, "vlan 100 arp truncated"},
+		{71, 16, "ethertype 0x8100 truncated"},
+		{71, 18, "vlan 100 arp truncated"},
 		{9, 20, "arp truncated"},
 		{9, 22, "arp request truncated"},
 	}
@@ -276,9 +280,9 @@ func TestDecodeMalformed(t *testing.T) {
 		proto   uint16
 		payload []byte
 	}{
-		{"ipv4 version 6", flow.LinkRaw, 0x0800, frames[30][14:]},
-		{"ipv6 version 4", flow.LinkRaw, 0x86dd, frames[40][14:]},
-		{"ipv4 header length 4", flow.LinkRaw, 0x0800, append([]byte{0x41}, frames[28][15:]...)},
+		{"ipv4 version 6", flow.LinkRaw, 0x0800, frames[32][14:]},
+		{"ipv6 version 4", flow.LinkRaw, 0x86dd, frames[44][14:]},
+		{"ipv4 header length 4", flow.LinkRaw, 0x0800, append([]byte{0x41}, frames[30][15:]...)},
 	}
 	for _, tt := range tests {
 		_, err := d.Decode(tt.link, tt.proto, tt.payload)
@@ -311,14 +315,14 @@ func TestKey(t *testing.T) {
 	frames := readCorpus(t)
 	d := flow.NewDecoder()
 	keys := map[flow.Key]int{}
-	for _, n := range []int{41, 42, 43, 44, 45} {
+	for _, n := range []int{45, 46, 47, 48, 49} {
 		f, _ := d.Decode(flow.LinkEthernet, 0, frames[n-1])
 		keys[f.Key()]++
 	}
 	a := netip.MustParseAddr
 	want := map[flow.Key]int{
-		{EtherType: 0x0800, Src: a("192.0.2.1"), Dst: a("192.0.2.2"), Proto: 6, SrcPort: 33944, DstPort: 8080}: 3,
-		{EtherType: 0x0800, Src: a("192.0.2.2"), Dst: a("192.0.2.1"), Proto: 6, SrcPort: 8080, DstPort: 33944}: 2,
+		{EtherType: 0x0800, Src: a("192.0.2.1"), Dst: a("192.0.2.2"), Proto: 6, SrcPort: 42001, DstPort: 8080}: 3,
+		{EtherType: 0x0800, Src: a("192.0.2.2"), Dst: a("192.0.2.1"), Proto: 6, SrcPort: 8080, DstPort: 42001}: 2,
 	}
 	if diff := cmp.Diff(want, keys, cmpAddr); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -327,7 +331,7 @@ func TestKey(t *testing.T) {
 
 func TestGuessLink(t *testing.T) {
 	frames := readCorpus(t)
-	udp4 := frames[28] // 192.0.2.1 > 192.0.2.2
+	udp4 := frames[30] // 192.0.2.1 > 192.0.2.2
 	from8 := append([]byte(nil), udp4[14:]...)
 	from8[12], from8[13] = 8, 0 // source 8.0.0.1: bytes 12-13 read 0x0800
 	tests := []struct {
@@ -339,11 +343,11 @@ func TestGuessLink(t *testing.T) {
 		{"ethernet ipv4", 0x0800, udp4, flow.LinkEthernet},
 		{"raw ipv4", 0x0800, udp4[14:], flow.LinkRaw},
 		{"raw ipv4 from 8.0.0.0/16", 0x0800, from8, flow.LinkRaw},
-		{"ethernet ipv6", 0x86dd, frames[30], flow.LinkEthernet},
-		{"raw ipv6", 0x86dd, frames[30][14:], flow.LinkRaw},
+		{"ethernet ipv6", 0x86dd, frames[32], flow.LinkEthernet},
+		{"raw ipv6", 0x86dd, frames[32][14:], flow.LinkRaw},
 		{"ethernet arp", 0x0806, frames[8], flow.LinkEthernet},
 		{"raw arp", 0x0806, frames[8][14:], flow.LinkRaw},
-		{"vlan frame, inner type", 0x0800, frames[66], flow.LinkEthernet},
+		{"vlan frame, inner type", 0x0800, frames[71], flow.LinkEthernet},
 		{"empty", 0x0800, nil, flow.LinkEthernet},
 		{"other ethertype", 0x88cc, []byte{1, 2, 3}, flow.LinkEthernet},
 	}

@@ -60,7 +60,7 @@ var differentialExprs = []string{
 	"ether[12:2] = 0x0806", "ether[0] & 1 = 0", "arp[7] = 2",
 	"ip[6:2] & 0x1fff != 0", "ip[6] & 0x20 != 0", "ip[2:2] - 20 > 1000", "ip[8] * 2 = 128",
 	"ip[2:2] / 4 > 10", "ip[2:2] % 7 = 0", "ip[0] & 0xf = 5 and ip[0] | 0x0f = 0x4f",
-	"ip[16:4] ^ ip[12:4] = 3", "-1 = 0xffffffff", "len - 14 = ip[2:2]", "1 << 4 = 16",
+	"ip[16:4] ^ ip[12:4] = 3", "ip[0] & 0xf > 5", "udp port 53 and ip[0] & 0xf = 6", "icmp[icmptype] = icmp-echo and ip[0] & 0xf = 15", "-1 = 0xffffffff", "len - 14 = ip[2:2]", "1 << 4 = 16",
 	"arp or icmp", "host 192.0.2.1 and (port 53 or icmp)",
 	"icmp or udp and port 53", "icmp or (udp and port 53)", "not ip and not ip6",
 	"! tcp && ! udp", "tcp || udp", "not (tcp or udp)", "not not arp",

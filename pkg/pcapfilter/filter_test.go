@@ -76,11 +76,11 @@ func TestString(t *testing.T) {
 	}
 }
 
-// TestMatchEntryPoints: one packet (corpus packet 29, UDP 192.0.2.1 > .2
+// TestMatchEntryPoints: one packet (corpus packet 31, UDP 192.0.2.1 > .2
 // port 53) seen from the Ethernet header, from the IP header, and through
 // LinkAuto, cut before its UDP header, and with the wire length.
 func TestMatchEntryPoints(t *testing.T) {
-	frame := readCorpus(t)[28]
+	frame := readCorpus(t)[30]
 	tests := []struct {
 		expr    string
 		link    flow.Link

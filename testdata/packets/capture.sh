@@ -77,34 +77,43 @@ na ping -c 1 -W 1 192.0.2.2 >/dev/null                 # ARP who-has/reply, ICMP
 na ping -6 -c 1 -W 1 2001:db8::2 >/dev/null            # ICMPv6 NS/NA, echo
 na ping -c 1 -W 1 -s 3000 192.0.2.2 >/dev/null         # IPv4 fragments
 na ping -6 -c 1 -W 1 -s 3000 2001:db8::2 >/dev/null    # IPv6 fragment headers
+na ping -c 1 -W 1 -R 192.0.2.2 >/dev/null            # IPv4 options: record route
+# Fixed source ports, so that a recapture gives the same flows.
 na python3 - <<'PY'
 import socket, time
-def udp(fam, addr, port, data, **opt):
+def udp(fam, addr, port, sport, data, ipopts=None, **opt):
     s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", sport))
     for k, v in opt.items():
         s.setsockopt(socket.IPPROTO_IPV6, {"hop": 54, "dst": 59}[k], v)
+    if ipopts:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, ipopts)
     s.sendto(data, (addr, port)); s.settimeout(0.5)
     try: s.recv(2048)
     except Exception: pass
     s.close()
-udp(socket.AF_INET, "192.0.2.2", 53, b"query-v4")      # UDP both ways
-udp(socket.AF_INET6, "2001:db8::2", 53, b"query-v6")
-udp(socket.AF_INET, "192.0.2.2", 9, b"closed")         # ICMP port unreachable
-udp(socket.AF_INET6, "2001:db8::2", 9, b"closed")      # ICMPv6 port unreachable
+udp(socket.AF_INET, "192.0.2.2", 53, 41001, b"query-v4")      # UDP both ways
+udp(socket.AF_INET6, "2001:db8::2", 53, 41002, b"query-v6")
+udp(socket.AF_INET, "192.0.2.2", 9, 41003, b"closed")         # ICMP port unreachable
+udp(socket.AF_INET6, "2001:db8::2", 9, 41004, b"closed")      # ICMPv6 port unreachable
 # IPv6 extension headers: hop-by-hop options (PadN), destination options.
 padn = bytes([0, 0, 1, 4, 0, 0, 0, 0])
-udp(socket.AF_INET6, "2001:db8::2", 53, b"hbh", hop=padn)
-udp(socket.AF_INET6, "2001:db8::2", 53, b"dstopt", dst=padn)
-def tcp(fam, addr, port):
+udp(socket.AF_INET6, "2001:db8::2", 53, 41005, b"hbh", hop=padn)
+udp(socket.AF_INET6, "2001:db8::2", 53, 41006, b"dstopt", dst=padn)
+# IPv4 options (NOP NOP NOP EOL): a 24-byte header before the UDP one.
+udp(socket.AF_INET, "192.0.2.2", 53, 41007, b"ipopts", ipopts=bytes([1, 1, 1, 0]))
+def tcp(fam, addr, port, sport):
     s = socket.socket(fam, socket.SOCK_STREAM); s.settimeout(1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", sport))
     try:
         s.connect((addr, port)); s.sendall(b"GET / HTTP/1.0\r\n\r\n"); s.recv(1024)
     except Exception: pass
     s.close(); time.sleep(0.2)
-tcp(socket.AF_INET, "192.0.2.2", 8080)                 # SYN, SYN-ACK, PSH, FIN
-tcp(socket.AF_INET6, "2001:db8::2", 8080)
-tcp(socket.AF_INET, "192.0.2.2", 9)                    # SYN, RST-ACK
-tcp(socket.AF_INET6, "2001:db8::2", 9)
+tcp(socket.AF_INET, "192.0.2.2", 8080, 42001)                 # SYN, SYN-ACK, PSH, FIN
+tcp(socket.AF_INET6, "2001:db8::2", 8080, 42002)
+tcp(socket.AF_INET, "192.0.2.2", 9, 42003)                    # SYN, RST-ACK
+tcp(socket.AF_INET6, "2001:db8::2", 9, 42004)
 PY
 # 802.1Q frames. This machine's kernel has no CONFIG_VLAN_8021Q, so a VLAN
 # subinterface cannot be made: the frames are built here and sent with an
