@@ -376,13 +376,17 @@ func (p *parser) accessor(t token, idx *arith, size uint8, conds *[]*boolNode) (
 		// the protocol over IPv6, but then its fragment test, which reads
 		// the IPv4 field's place, always fails), first fragments, after
 		// the IHL.
-		proto := map[string]uint32{"tcp": ipProtoTCP, "udp": ipProtoUDP, "sctp": ipProtoSCTP,
-			"icmp": ipProtoICMP, "igmp": ipProtoIGMP}[t.text]
+		proto := transportProtos[t.text]
 		*conds = append(*conds, and(ipProto(net, proto), ipFirstFrag(net)))
 		return &arith{op: aLoadTrans, size: size, k: net, idx: idx}, nil
 	}
 	ld.idx = binop(aAdd, idx, konst(net))
 	return ld, nil
+}
+
+// transportProtos are the accessors read after the IPv4 header.
+var transportProtos = map[string]uint32{
+	"tcp": ipProtoTCP, "udp": ipProtoUDP, "sctp": ipProtoSCTP, "icmp": ipProtoICMP, "igmp": ipProtoIGMP,
 }
 
 func number(s string) (uint32, bool) {
@@ -507,7 +511,7 @@ func (p *parser) parsePrimitive() (*boolNode, error) {
 	if q.proto != "" && q.dir == dirDefault && q.typ == "" {
 		if standalone[q.proto] && !p.valueNext() {
 			p.last = quals{proto: q.proto}
-			return p.protoAbbrev(start, q.proto), nil
+			return p.protoAbbrev(start, q.proto)
 		}
 	}
 	if !explicit {
@@ -583,31 +587,33 @@ func (p *parser) parseVLAN() (*boolNode, error) {
 	return n, nil
 }
 
-func (p *parser) protoAbbrev(t token, proto string) *boolNode {
+// protoAbbrev is gen_proto_abbrev: ip, ip6, arp, rarp, tcp, udp, sctp,
+// icmp, icmp6, igmp alone.
+func (p *parser) protoAbbrev(t token, proto string) (*boolNode, error) {
 	net := p.net
 	switch proto {
 	case "ip":
-		return etherType(net, etherIPv4)
+		return etherType(net, etherIPv4), nil
 	case "ip6":
-		return etherType(net, etherIPv6)
+		return etherType(net, etherIPv6), nil
 	case "arp":
-		return etherType(net, etherARP)
+		return etherType(net, etherARP), nil
 	case "rarp":
-		return etherType(net, etherRARP)
+		return etherType(net, etherRARP), nil
 	case "tcp":
-		return or(ipProto(net, ipProtoTCP), ip6Proto(net, ipProtoTCP))
+		return or(ipProto(net, ipProtoTCP), ip6Proto(net, ipProtoTCP)), nil
 	case "udp":
-		return or(ipProto(net, ipProtoUDP), ip6Proto(net, ipProtoUDP))
+		return or(ipProto(net, ipProtoUDP), ip6Proto(net, ipProtoUDP)), nil
 	case "sctp":
-		return or(ipProto(net, ipProtoSCTP), ip6Proto(net, ipProtoSCTP))
+		return or(ipProto(net, ipProtoSCTP), ip6Proto(net, ipProtoSCTP)), nil
 	case "icmp":
-		return ipProto(net, ipProtoICMP)
+		return ipProto(net, ipProtoICMP), nil
 	case "igmp":
-		return ipProto(net, ipProtoIGMP)
+		return ipProto(net, ipProtoIGMP), nil
 	case "icmp6":
-		return ip6Proto(net, ipProtoICMPv6)
+		return ip6Proto(net, ipProtoICMPv6), nil
 	}
-	panic("pcapfilter: protoAbbrev " + proto) // unreachable: standalone's keys
+	return nil, p.errAt(t, "%q needs a qualifier or value", proto) // not reached: standalone's keys
 }
 
 func (p *parser) castPrimitive(t token, proto string) (*boolNode, error) {

@@ -25,8 +25,14 @@ import (
 )
 
 func main() {
-	f, _ := os.Open(os.Args[1])
-	r, _ := pcapgo.NewReader(f)
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: gopcap-eval CORPUS.pcap EXPRS.txt")
+		os.Exit(2)
+	}
+	f, err := os.Open(os.Args[1])
+	check(err)
+	r, err := pcapgo.NewReader(f)
+	check(err)
 	var frames [][]byte
 	for {
 		d, _, err := r.ReadPacketData()
@@ -36,19 +42,19 @@ func main() {
 		frames = append(frames, d)
 	}
 	dir, err := os.MkdirTemp("", "gopcap-eval")
-	if err != nil {
-		panic(err)
-	}
+	check(err)
 	defer os.RemoveAll(dir)
 	idx := dir + "/indexed.pcap"
-	out, _ := os.Create(idx)
+	out, err := os.Create(idx)
+	check(err)
 	w := pcapgo.NewWriter(out)
-	w.WriteFileHeader(65535, layers.LinkTypeEthernet)
+	check(w.WriteFileHeader(65535, layers.LinkTypeEthernet))
 	for i, d := range frames {
-		w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(int64(i+1), 0), CaptureLength: len(d), Length: len(d)}, d)
+		check(w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(int64(i+1), 0), CaptureLength: len(d), Length: len(d)}, d))
 	}
-	out.Close()
-	exprs, _ := os.ReadFile(os.Args[2])
+	check(out.Close())
+	exprs, err := os.ReadFile(os.Args[2])
+	check(err)
 	ok, wrong, failed := 0, 0, 0
 	for _, e := range strings.Split(strings.TrimSpace(string(exprs)), "\n") {
 		cmd := exec.Command("tcpdump", "-r", idx, "-nn", "-tt", e)
@@ -92,4 +98,11 @@ func main() {
 		}
 	}
 	fmt.Printf("equal %d, wrong %d, refused/failed %d\n", ok, wrong, failed)
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gopcap-eval:", err)
+		os.Exit(1)
+	}
 }
