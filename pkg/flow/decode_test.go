@@ -357,3 +357,17 @@ func TestGuessLink(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeQinQ: a corpus VLAN frame with an outer 802.1ad tag added
+// reports the outer VLAN and the inner flow.
+func TestDecodeQinQ(t *testing.T) {
+	frame := readCorpus(t)[71] // vlan 100 udp 198.51.100.1:40000 > 198.51.100.2:53
+	q := append(append(append([]byte(nil), frame[:12]...), 0x88, 0xa8, 0x00, 0x07), frame[12:]...)
+	f, err := flow.NewDecoder().Decode(flow.LinkEthernet, 0, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("vlan 7 udp 198.51.100.1:40000 > 198.51.100.2:53", f.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

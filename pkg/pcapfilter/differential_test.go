@@ -30,6 +30,7 @@ var differentialExprs = []string{
 	"vlan", "vlan 100", "vlan 200", "vlan and udp", "vlan and ip6", "not vlan",
 	"vlan and tcp port 8080", "vlan and src host 198.51.100.1", "src host 198.51.100.1",
 	"vlan 100 and arp host 198.51.100.2", "udp or vlan and udp",
+	"vlan 7 and vlan 100", "vlan and vlan and udp port 53", "vlan 7 and udp", "vlan 7 and vlan 200 and ip6",
 	"host 192.0.2.1", "src host 192.0.2.2", "dst host 192.0.2.2", "ip host 192.0.2.1",
 	"arp host 192.0.2.2", "arp src host 192.0.2.1", "rarp host 192.0.2.1",
 	"src and dst host 192.0.2.1", "src or dst host 192.0.2.1", "dst 192.0.2.1",
@@ -76,7 +77,7 @@ type variant struct {
 }
 
 type record struct {
-	packet  int // corpus packet, from 1
+	packet  int // corpus packet, from 1; negative: its QinQ copy (qinq)
 	link    flow.Link
 	proto   uint16
 	payload []byte
@@ -90,9 +91,23 @@ type record struct {
 var cuts = []int{1, 10, 12, 13, 14, 15, 16, 18, 20, 22, 23, 24, 26, 28, 30, 32, 34, 36, 37, 38,
 	40, 41, 42, 46, 48, 50, 52, 54, 55, 56, 58, 60, 62, 64, 66}
 
+// qinq wraps a tagged frame in an outer 802.1ad tag, VLAN 7: the corpus's
+// own bytes with one more tag, for stacked vlan keywords.
+func qinq(f []byte) []byte {
+	q := append([]byte(nil), f[:12]...)
+	q = append(q, 0x88, 0xa8, 0x00, 0x07)
+	return append(q, f[12:]...)
+}
+
 func variants(frames [][]byte) []variant {
 	var full, cut, raw, rawCut variant
 	full.name, cut.name, raw.name, rawCut.name = "ethernet", "ethernet-truncated", "raw", "raw-truncated"
+	for i, f := range frames {
+		if binary.BigEndian.Uint16(f[12:14]) == 0x8100 {
+			q := qinq(f)
+			full.recs = append(full.recs, record{-(i + 1), flow.LinkEthernet, 0, q, uint32(len(q)), q, len(q)})
+		}
+	}
 	for i, f := range frames {
 		proto := binary.BigEndian.Uint16(f[12:14])
 		full.recs = append(full.recs, record{i + 1, flow.LinkEthernet, 0, f, uint32(len(f)), f, len(f)})
@@ -231,7 +246,7 @@ func TestDifferential(t *testing.T) {
 	for _, v := range vs {
 		n += len(v.recs)
 	}
-	t.Logf("%d expressions x %d records (%d packets whole and cut, from the Ethernet and the network header): %d verdicts equal to tcpdump -O's, %d matches",
+	t.Logf("%d expressions x %d records (%d packets whole and cut, from the Ethernet and the network header, and QinQ copies of the tagged ones): %d verdicts equal to tcpdump -O's, %d matches",
 		len(differentialExprs), n, len(frames), verdicts, matched)
 	t.Logf("cut records where tcpdump's optimizer skipped a load past the end and plain tcpdump differs: %d, by expression %v",
 		optimizerDiffs, diffExprs)
