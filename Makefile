@@ -7,7 +7,7 @@ BIN       := bin
 CMDS      := dropwatch dwdump
 FUZZTIME  ?= 20s
 
-.PHONY: all build test unit vmtest bench bench-vm fuzz lint cross clean help
+.PHONY: all build test testdeps unit vmtest bench bench-vm fuzz lint cross clean help
 
 all: build
 
@@ -21,7 +21,10 @@ build: ## build static binaries into bin/
 	done
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/dropgen ./test/vm/dropgen/cmd/dropgen
 
-test: unit vmtest ## everything CI runs: unit tests, then the real-kernel VM tests
+test: testdeps unit vmtest ## everything CI runs: unit tests, then the real-kernel VM tests
+
+testdeps: ## install what the unit tests use beyond Go (tcpdump, as root)
+	bash test/flows/install.sh
 
 unit: ## unit tests, vet and formatting on this machine
 	@test -z "$$(gofmt -l . | grep -v '^testdata/')" || { gofmt -l .; echo 'gofmt needed'; exit 1; }

@@ -138,5 +138,8 @@ func (m *Monitor) Stats() MonitorStats { return m.m.statsSnapshot() }
 // /proc/net/netlink for the socket's inode.
 func (m *Monitor) SocketDrops() (uint64, error) { return m.m.socketDrops() }
 
-// Close leaves the group and closes the socket.
+// Close leaves the group, ends a blocked Receive, reads what is still
+// queued and closes the socket: a netlink socket closed with datagrams
+// queued has the kernel free them as drops (skb_queue_purge), which every
+// drop monitor on the host would report.
 func (m *Monitor) Close() error { return m.m.close() }

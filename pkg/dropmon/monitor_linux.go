@@ -74,6 +74,13 @@ type monitor struct {
 	stopWatch func() bool
 	// closed is set by close, which wakes a blocked read to see it.
 	closed atomic.Bool
+	// reading is held by a read for as long as it uses the socket, so
+	// that close drains the socket only once no read can take from it.
+	reading sync.Mutex
+	// wakeMu orders wake's sends before close's drain; wakeOff, set by
+	// close under it, ends them.
+	wakeMu  sync.Mutex
+	wakeOff bool
 
 	mu    sync.Mutex
 	stats MonitorStats
@@ -227,6 +234,11 @@ func (m *monitor) watch(ctx context.Context) {
 // at its SO_RCVTIMEO. The write holds the descriptor, so a closed monitor
 // is not written to.
 func (m *monitor) wake() {
+	m.wakeMu.Lock()
+	defer m.wakeMu.Unlock()
+	if m.wakeOff {
+		return
+	}
 	rc, err := m.f.SyscallConn()
 	if err != nil {
 		return
@@ -253,6 +265,11 @@ func (m *monitor) isWake(b []byte) bool {
 // read returns the next datagram in the monitor's buffer, counting and
 // skipping ENOBUFS.
 func (m *monitor) read(ctx context.Context) ([]byte, error) {
+	m.reading.Lock()
+	defer m.reading.Unlock()
+	if m.closed.Load() {
+		return nil, &Error{Op: "receive", Err: os.ErrClosed}
+	}
 	m.watch(ctx)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -419,8 +436,17 @@ func netlinkDrops(f interface{ Read([]byte) (int, error) }, inode uint64) (uint6
 	return 0, fmt.Errorf("/proc/net/netlink: no socket with inode %d: %w", inode, os.ErrNotExist)
 }
 
-// close closes the socket. A blocked read holds the descriptor until it
-// returns, so close wakes it first.
+// close closes the socket without making a drop. A socket closed with
+// datagrams in its receive queue has them freed by skb_queue_purge
+// (netlink_sock_destruct in net/netlink/af_netlink.c), which calls
+// kfree_skb: the kernel counts each as a drop, at skb_queue_purge or, from
+// 6.8, skb_queue_purge_reason (SKB_DROP_REASON_QUEUE_PURGE), and reports it
+// to every drop monitor, the C dropwatch or an exporter beside us. So
+// close leaves the group, so that no alert is added to the queue, wakes a
+// blocked read, waits until no read uses the socket, and takes whatever is
+// still queued (alerts, our own wake messages) with non-blocking reads: a
+// datagram read is freed by consume_skb (skb_free_datagram), which is not
+// a drop.
 func (m *monitor) close() error {
 	m.mu.Lock()
 	if m.stopWatch != nil {
@@ -428,6 +454,38 @@ func (m *monitor) close() error {
 	}
 	m.mu.Unlock()
 	m.closed.Store(true)
+	if m.groupID != 0 {
+		_ = m.control(func(fd int) error {
+			return unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_DROP_MEMBERSHIP, int(m.groupID))
+		})
+	}
 	m.wake()
+	// An AfterFunc of the watched context may be sending a wake now:
+	// once wakeOff is set under wakeMu, none is under way or to come.
+	m.wakeMu.Lock()
+	m.wakeOff = true
+	m.wakeMu.Unlock()
+	m.reading.Lock()
+	defer m.reading.Unlock()
+	_ = m.control(m.drain)
 	return m.f.Close()
+}
+
+// maxDrain bounds close's reads: once out of the group the queue only
+// shrinks, and it holds at most SO_RCVBUF bytes of datagrams.
+const maxDrain = 1 << 20
+
+// drain reads and discards every datagram queued on fd without waiting.
+func (m *monitor) drain(fd int) error {
+	for range maxDrain {
+		_, _, err := unix.Recvfrom(fd, m.buf, unix.MSG_DONTWAIT)
+		switch err {
+		case nil, unix.EINTR, unix.ENOBUFS:
+		case unix.EAGAIN:
+			return nil
+		default:
+			return err
+		}
+	}
+	return nil
 }

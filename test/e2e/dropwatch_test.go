@@ -96,12 +96,32 @@ func monitor(n int, setup ...string) func(*testing.T, *kernel, *proc) {
 			p.send(t, cmd)
 		}
 		p.send(t, "start")
-		k.dm.waitMonitoring(t, true, stateTimeout)
+		waitActivated(t, k, p)
 		k.makeDrops(t, n)
 		p.waitQuiet(t, stateTimeout)
 		p.signal(t, syscall.SIGINT)
 		k.dm.waitMonitoring(t, false, stateTimeout)
 	}
+}
+
+// waitActivated waits until the kernel is monitoring and the tool has read
+// START's acknowledgement, as a user waits for "Kernel monitoring
+// activated." before expecting alerts. The kernel starts monitoring before
+// it sends the ACK: genetlink runs the command under genl_mutex and
+// netlink_rcv_skb acks after genl_rcv_msg returns (net/netlink/
+// af_netlink.c), so another task can see the new state, make a drop and
+// have its alert queued ahead of the ACK while the tool's sendmsg has not
+// returned (a preempted vCPU under emulation makes that window long). The
+// C dropwatch discards an alert that comes before the ACK, printing
+// "Waiting for activation ack....", and counts it towards nothing: the
+// race that made TestDropwatch/packet and alertlimit fail on the C side.
+// Its output is invisible until it exits (stdout is a pipe), so quiet
+// (all threads asleep, nothing queued on its sockets) is the sign that it
+// has read the ACK and waits in recv.
+func waitActivated(t *testing.T, k *kernel, p *proc) {
+	t.Helper()
+	k.dm.waitMonitoring(t, true, stateTimeout)
+	p.waitQuiet(t, stateTimeout)
 }
 
 // commands only sends commands: the last one should end the tool.
@@ -251,7 +271,7 @@ func TestDropwatch(t *testing.T) {
 			args:     []string{"-l", "kas"},
 			drive: func(t *testing.T, k *kernel, p *proc) {
 				commands("set alertmode packet", "set alertlimit 5", "start")(t, k, p)
-				k.dm.waitMonitoring(t, true, stateTimeout)
+				waitActivated(t, k, p)
 				for k.dm.monitoring(t) {
 					if k.drops == 10 {
 						t.Fatalf("still monitoring after %d alerts with an alert limit of 5", k.drops)
@@ -349,7 +369,7 @@ func TestSIGTERM(t *testing.T) {
 			k := newKernel(t)
 			p := startProc(t, bin, "-l", "kas")
 			p.send(t, "start")
-			k.dm.waitMonitoring(t, true, stateTimeout)
+			waitActivated(t, k, p)
 			k.makeDrops(t, 1)
 			p.waitQuiet(t, stateTimeout)
 			p.signal(t, syscall.SIGTERM)

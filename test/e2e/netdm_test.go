@@ -221,12 +221,32 @@ func watch(t testing.TB) *watcher {
 	_ = conn.SetReadBuffer(8 << 20)
 	w := &watcher{conn: conn, pcs: map[uint64]int{}, done: make(chan struct{})}
 	go w.loop()
-	t.Cleanup(func() {
-		_ = conn.SetReadDeadline(time.Unix(1, 0))
-		<-w.done
-		conn.Close()
-	})
+	t.Cleanup(func() { w.close(group) })
 	return w
+}
+
+// close ends the watcher without making a drop of its own: a netlink
+// socket closed with datagrams queued has them freed by kfree_skb
+// (skb_queue_purge in netlink_sock_destruct), which every drop monitor
+// reports, possibly in the next test's window (the free waits for an RCU
+// grace period). So it leaves the group, stops the reader and reads what
+// is still queued before closing.
+func (w *watcher) close(group uint32) {
+	_ = w.conn.LeaveGroup(group)
+	_ = w.conn.SetReadDeadline(time.Unix(1, 0))
+	<-w.done
+	if rc, err := w.conn.SyscallConn(); err == nil {
+		buf := make([]byte, 1<<16)
+		_ = rc.Control(func(fd uintptr) {
+			for range 1 << 20 {
+				_, _, err := unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
+				if err != nil && err != unix.ENOBUFS && err != unix.EINTR {
+					return // EAGAIN: nothing left
+				}
+			}
+		})
+	}
+	w.conn.Close()
 }
 
 func (w *watcher) loop() {

@@ -24,8 +24,11 @@
 #                         time finish sooner even on 2 cores (measured: 58 s
 #                         against 37 + 42 s for the e2e tests).
 #   DROPWATCH_VM_BENCHTIME -test.benchtime in --bench mode (default 1x)
-#   DROPWATCH_VM_COUNT    -test.count in --bench mode (default 1): repeat
-#                         each row, to see how much CPU times vary
+#   DROPWATCH_VM_COUNT    -test.count (default 1): repeat every test (a
+#                         test that fails one run in thirty is a failing
+#                         test), or in --bench mode each row, to see how
+#                         much CPU times vary; raise DROPWATCH_VM_TIMEOUT
+#                         with it (test/e2e takes about 2 minutes a run)
 #   --bench defaults: DROPWATCH_VM_PACKAGES=test/e2e, DROPWATCH_VM_RUN=
 #   BenchmarkTools, DROPWATCH_VM_PARALLEL=0 (each guest has the host's two
 #   cores to itself, so that CPU times are comparable), TIMEOUT 600;
