@@ -550,3 +550,77 @@ func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 	must(t, err)
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }
+
+var dropwatchBin = os.Getenv("DROPWATCH_CLI")
+
+// scrapeSite returns the exporter's count at __udp4_lib_rcv/NO_SOCKET.
+func scrapeSite(t *testing.T, addr string) float64 {
+	t.Helper()
+	body := get(t, http.DefaultClient, "http://"+addr+"/metrics")
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, `dropwatch_drops_total{function="__udp4_lib_rcv",module="",origin="software",reason="NO_SOCKET"`) {
+			f := strings.Fields(line)
+			v, err := strconv.ParseFloat(f[len(f)-1], 64)
+			must(t, err)
+			return v
+		}
+	}
+	return 0
+}
+
+// TestAdminDropwatchAlongside: while the exporter runs, an admin's
+// dropwatch on the same tracepoint sees every drop, the exporter too, and
+// the exporter keeps counting after dropwatch exits. Perf events are per
+// reader: neither takes the tracepoint from the other.
+func TestAdminDropwatchAlongside(t *testing.T) {
+	requireParts(t)
+	if dropwatchBin == "" {
+		t.Skip("DROPWATCH_CLI is not set: run test/exporter/run.sh, which builds dropwatch")
+	}
+	addr, _ := startExporter(t, http.DefaultClient, "http")
+	const n = 300
+	for attempt := 1; attempt <= 5; attempt++ {
+		before := scrapeSite(t, addr)
+		noports, err := dropgen.NoPorts()
+		must(t, err)
+		cmd := exec.Command(dropwatchBin, "--backend", "tracepoint", "--once", "4s", "-l", "kas")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		must(t, cmd.Start())
+		time.Sleep(1500 * time.Millisecond) // monitoring on
+		if made, err := dropgen.Make(n); err != nil || made != n {
+			t.Fatalf("dropgen made %d of %d: %v", made, n, err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("dropwatch: %v\n%s%s", err, stdout.String(), stderr.String())
+		}
+		time.Sleep(1500 * time.Millisecond) // the exporter looks at idle buffers once a second
+		after := scrapeSite(t, addr)
+		noportsAfter, err := dropgen.NoPorts()
+		must(t, err)
+		var seen int
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 4 && f[1] == "drops" && f[2] == "at" && strings.HasPrefix(f[3], "__udp4_lib_rcv+") {
+				c, err := strconv.Atoi(f[0])
+				must(t, err)
+				seen += c
+			}
+		}
+		if noportsAfter-noports != n {
+			t.Logf("attempt %d: not quiet (NoPorts grew by %d for %d made); again", attempt, noportsAfter-noports, n)
+			continue
+		}
+		t.Logf("attempt %d: made %d; dropwatch reported %d at __udp4_lib_rcv, the exporter %v", attempt, n, seen, after-before)
+		if seen != n || after-before != n {
+			t.Errorf("dropwatch saw %d and the exporter %v of %d drops; dropwatch output:\n%s%s", seen, after-before, n, stdout.String(), stderr.String())
+		}
+		// The exporter is still monitoring after dropwatch closed its events.
+		if _, err := dropgen.Make(10); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, func() bool { return scrapeSite(t, addr) >= after+10 }, "the exporter to count drops after dropwatch exited")
+		return
+	}
+	t.Fatal("no quiet window in 5 attempts")
+}

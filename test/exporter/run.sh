@@ -43,6 +43,8 @@ fi
 
 version=$(git describe --tags --always --dirty 2>/dev/null || echo unknown)
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$out/dropwatch_exporter" ./cmd/dropwatch_exporter
+# An admin's dropwatch, to run beside the exporter.
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$out/dropwatch" ./cmd/dropwatch
 if ldd "$out/dropwatch_exporter" >/dev/null 2>&1; then
 	echo "test/exporter: dropwatch_exporter is not static" >&2
 	exit 1
@@ -86,7 +88,7 @@ check "systemd-analyze verify deploy/systemd/dropwatch_exporter.service" verify_
 check "promtool check rules" promtool check rules deploy/prometheus/dropwatch.rules.yml
 check "promtool test rules" promtool test rules deploy/prometheus/dropwatch.rules.test.yml
 
-export DROPWATCH_EXPORTER="$out/dropwatch_exporter" DROPWATCH_ROOT="$root"
+export DROPWATCH_EXPORTER="$out/dropwatch_exporter" DROPWATCH_CLI="$out/dropwatch" DROPWATCH_ROOT="$root"
 check "go test -tags exportertest ./test/exporter" \
 	go test -tags exportertest -count=1 -v -timeout 10m ./test/exporter
 echo "test/exporter: $passed passed, $failed failed"
