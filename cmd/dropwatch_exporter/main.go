@@ -158,6 +158,8 @@ func start(c *config, log *slog.Logger) error {
 		Description: "Packets the Linux kernel dropped: where (kernel function) and why (drop reason)",
 		Version:     promversion.Info(),
 		Links:       []web.LandingLinks{{Address: c.telemetryPath, Text: "Metrics"}},
+		// No /debug/pprof is served: no links to it.
+		Profiling: "false",
 	})
 	if err != nil {
 		src.Close()

@@ -288,14 +288,28 @@ func TestConcurrentScrape(t *testing.T) {
 			e.Add(site(fmt.Sprintf("f%d", i%150)), 1)
 		}
 	}()
-	for range 20 {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-		if rec.Code != http.StatusOK {
-			t.Fatalf("status %d", rec.Code)
-		}
+	// Scrapes in parallel with each other too: they share the label
+	// pairs of the stored series, which nothing may write.
+	errs := make(chan error, 3)
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+				if rec.Code != http.StatusOK {
+					errs <- fmt.Errorf("status %d", rec.Code)
+					return
+				}
+			}
+		}()
 	}
 	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 	fams := scrape(t, h)
 	var total float64
 	for _, m := range fams["dropwatch_drops_total"].GetMetric() {

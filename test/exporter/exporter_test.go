@@ -370,6 +370,13 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 		body = get(t, http.DefaultClient, "http://"+addr+"/metrics")
 		return bytes.Contains(body, []byte(`function="__udp4_lib_rcv"`))
 	}, "a drop series in the scrape")
+	landing := get(t, http.DefaultClient, "http://"+addr+"/")
+	if !bytes.Contains(landing, []byte("Dropwatch Exporter")) || !bytes.Contains(landing, []byte(`href="/metrics"`)) {
+		t.Errorf("landing page lacks its title or the link to /metrics:\n%s", landing)
+	}
+	if bytes.Contains(landing, []byte("debug/pprof")) {
+		t.Errorf("landing page links to profiling, which is not served")
+	}
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(body)
 	out, err := cmd.CombinedOutput()
