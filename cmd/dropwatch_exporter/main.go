@@ -135,19 +135,9 @@ func start(c *config, log *slog.Logger) error {
 		}
 	}
 
-	open := func(ctx context.Context) (exporter.Source, error) { return openSource(c, log) }
-	src, err := open(context.Background())
-	if err != nil {
-		closeAll()
-		return err
-	}
-	info := src.Info()
-	log.Info("Drop monitor running", "backend", info.Backend, "mode", info.Mode, "passive", info.Passive)
-
 	exp := exporter.New(c.maxSeries)
 	metrics, err := exporter.Handler(exp, exporter.HandlerOpts{MaxRequests: c.maxRequests, DisableExporterMetrics: c.disableSelf, Logger: log})
 	if err != nil {
-		src.Close()
 		closeAll()
 		return err
 	}
@@ -162,11 +152,20 @@ func start(c *config, log *slog.Logger) error {
 		Profiling: "false",
 	})
 	if err != nil {
-		src.Close()
 		closeAll()
 		return err
 	}
 	mux.Handle("/", landing)
+
+	// Kernel monitoring starts last, once nothing else can fail.
+	open := func(ctx context.Context) (exporter.Source, error) { return openSource(c, log) }
+	src, err := open(context.Background())
+	if err != nil {
+		closeAll()
+		return err
+	}
+	info := src.Info()
+	log.Info("Drop monitor running", "backend", info.Backend, "mode", info.Mode, "passive", info.Passive)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
