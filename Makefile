@@ -4,10 +4,10 @@ GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin
-CMDS      := dropwatch dwdump
+CMDS      := dropwatch dwdump dropwatch_exporter
 FUZZTIME  ?= 20s
 
-.PHONY: all build test testdeps unit vmtest bench bench-vm fuzz lint cross clean help
+.PHONY: all build test testdeps unit exportertest vmtest bench bench-vm fuzz lint cross clean help
 
 all: build
 
@@ -21,7 +21,7 @@ build: ## build static binaries into bin/
 	done
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/dropgen ./test/vm/dropgen/cmd/dropgen
 
-test: testdeps unit vmtest ## everything CI runs: unit tests, then the real-kernel VM tests
+test: testdeps unit exportertest vmtest ## everything CI runs: unit tests, the exporter with a real Prometheus, then the real-kernel VM tests
 
 testdeps: ## install what the unit tests use beyond Go (tcpdump, as root)
 	bash test/flows/install.sh
@@ -30,6 +30,9 @@ unit: ## unit tests, vet and formatting on this machine
 	@test -z "$$(gofmt -l . | grep -v '^testdata/')" || { gofmt -l .; echo 'gofmt needed'; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+exportertest: ## the exporter on this machine's tracepoint, scraped by a real Prometheus (as root)
+	bash test/exporter/run.sh
 
 vmtest: ## boot Debian's 6.1 and 6.12 kernels in qemu and run the NET_DM tests there
 	bash test/vm/run.sh
