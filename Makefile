@@ -2,7 +2,9 @@
 
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
-LDFLAGS   := -s -w -X main.version=$(VERSION)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+# -buildid= and -trimpath (below) make two builds of one tree the same bytes.
+LDFLAGS   := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN       := bin
 CMDS      := dropwatch dwdump
 FUZZTIME  ?= 20s
