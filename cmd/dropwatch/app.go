@@ -51,6 +51,8 @@ func (a *app) main(args []string) int {
 	case opts.list:
 		fmt.Fprint(a.stdout, lookupMethodsList)
 		return 0
+	case opts.completion != "":
+		return printCompletion(a.stdout, opts.completion)
 	}
 
 	// The file is read when monitoring needs it (symbols.go).
