@@ -11,6 +11,8 @@ import (
 // useHistory makes the REPL at a terminal keep its history across
 // sessions, as readline programs do: lines typed are appended to
 // historyFile's file, and the next session's up arrow finds them.
+// readline writes a line after returning it, so the line that ends the
+// session ("exit") may not be written: no loss for the next session.
 func useHistory(cfg *readline.Config) {
 	cfg.HistoryFile = historyFile(os.Getenv)
 }
