@@ -102,7 +102,9 @@ func completionScript(shell string, formats []string) string {
 // maxDescription bytes.
 func optionDescriptions() map[string]string {
 	descs := make(map[string]string)
-	line := regexp.MustCompile(`^ {2,6}((?:-[a-z], )?--[a-z]+(?:, --[a-z]+)*)(?: [A-Z]+)? {2,}(\S.*)$`)
+	// An option, and the start of its description unless the option is too
+	// long to leave room for it.
+	line := regexp.MustCompile(`^ {2,6}((?:-[a-z], )?--[a-z]+(?:, --[a-z]+)*)(?: [A-Z]+)?(?: {2,}(\S.*))?$`)
 	cont := regexp.MustCompile(`^ {20,}(\S.*)$`)
 	name := regexp.MustCompile(`--([a-z]+)`)
 	var names []string
@@ -137,7 +139,10 @@ func optionDescriptions() map[string]string {
 			for _, n := range name.FindAllStringSubmatch(m[1], -1) {
 				names = append(names, n[1])
 			}
-			text = []string{m[2]}
+			text = nil
+			if m[2] != "" {
+				text = []string{m[2]}
+			}
 			continue
 		}
 		if m := cont.FindStringSubmatch(l); m != nil && names != nil {

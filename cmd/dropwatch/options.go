@@ -152,8 +152,11 @@ Monitoring once, without the REPL:
                         (--reason, --proto and --ifindex need packet mode)
 
   -h, --help            print this help and exit
-      --version         print the version, the Go version and the commit, and exit
-      --completion SHELL  print the completion script for bash, zsh or fish
+      --version         print the version, the Go version and the commit,
+                        and exit
+      --completion SHELL
+                        print the completion script for bash, zsh or fish
+                        and exit
 
 Commands are read from standard input at the "dropwatch> " prompt: type help.
 `
