@@ -2,12 +2,36 @@
 
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
-LDFLAGS   := -s -w -X main.version=$(VERSION)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+# -buildid= and -trimpath (below) make two builds of one tree the same bytes.
+LDFLAGS   := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN       := bin
-CMDS      := dropwatch dwdump dropwatch_exporter
+# Every command of cmd/ (dropwatch_exporter too, once it is there).
+CMDS      := $(patsubst cmd/%/,%,$(sort $(dir $(wildcard cmd/*/main.go))))
 FUZZTIME  ?= 20s
 
+# make install: PREFIX and DESTDIR as usual; each directory can be set.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# Debian's zsh loads packages' completions from vendor-completions, and
+# /usr/local's from site-functions.
+ZSHCOMPDIR  ?= $(if $(filter /usr,$(PREFIX)),/usr/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+UNITDIR     ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSCONFDIR  ?= /etc
+# Installed when they exist: man pages man/NAME.SECTION, systemd units
+# deploy/systemd/NAME.service (their /usr/bin/CMD become BINDIR/CMD) and
+# defaults files deploy/systemd/NAME.default (as SYSCONFDIR/default/NAME).
+MANPAGES    := $(wildcard man/*.[1-8])
+UNITS       := $(wildcard deploy/systemd/*.service)
+DEFAULTS    := $(wildcard deploy/systemd/*.default)
+COMPLETIONS := $(BIN)/completion/dropwatch.bash $(BIN)/completion/_dropwatch $(BIN)/completion/dropwatch.fish
+
 .PHONY: all build test testdeps unit exportertest vmtest bench bench-vm fuzz lint cross clean help
+.PHONY: completions install uninstall deb pkgtest
 
 all: build
 
@@ -21,7 +45,7 @@ build: ## build static binaries into bin/
 	done
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/dropgen ./test/vm/dropgen/cmd/dropgen
 
-test: testdeps unit exportertest vmtest ## everything CI runs: unit tests, the exporter with a real Prometheus, then the real-kernel VM tests
+test: testdeps unit exportertest pkgtest vmtest ## everything CI runs: unit tests, the exporter with a real Prometheus, packaging, then the real-kernel VM tests
 
 testdeps: ## install what the unit tests use beyond Go (tcpdump, as root)
 	bash test/flows/install.sh
@@ -59,3 +83,59 @@ cross: ## prove non-Linux stubs compile
 
 clean: ## remove build output
 	rm -rf $(BIN)
+
+# --- installing ---------------------------------------------------------
+# "make && sudo make install": install builds only what is missing, so that
+# root needs no Go.
+
+$(addprefix $(BIN)/,$(CMDS)):
+	$(MAKE) build
+
+completions: $(COMPLETIONS) ## shell completion scripts into bin/completion/
+
+$(BIN)/completion/dropwatch.bash: $(BIN)/dropwatch
+	@mkdir -p $(@D)
+	$(BIN)/dropwatch --completion bash > $@
+$(BIN)/completion/_dropwatch: $(BIN)/dropwatch
+	@mkdir -p $(@D)
+	$(BIN)/dropwatch --completion zsh > $@
+$(BIN)/completion/dropwatch.fish: $(BIN)/dropwatch
+	@mkdir -p $(@D)
+	$(BIN)/dropwatch --completion fish > $@
+
+install: $(addprefix $(BIN)/,$(CMDS)) $(COMPLETIONS) ## install into DESTDIR/PREFIX (default /usr/local): binaries, man pages, completions, units
+	install -d $(DESTDIR)$(BINDIR)
+	@set -e; for c in $(CMDS); do install -m 0755 $(BIN)/$$c $(DESTDIR)$(BINDIR)/$$c; echo "  $(DESTDIR)$(BINDIR)/$$c"; done
+	@set -e; for m in $(MANPAGES); do \
+		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; echo "  $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}"; \
+	done
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0644 $(BIN)/completion/dropwatch.bash $(DESTDIR)$(BASHCOMPDIR)/dropwatch
+	install -m 0644 $(BIN)/completion/_dropwatch $(DESTDIR)$(ZSHCOMPDIR)/_dropwatch
+	install -m 0644 $(BIN)/completion/dropwatch.fish $(DESTDIR)$(FISHCOMPDIR)/dropwatch.fish
+	@set -e; for u in $(UNITS); do \
+		install -d $(DESTDIR)$(UNITDIR); \
+		sed $(foreach c,$(CMDS),-e 's|/usr/bin/$(c)\b|$(BINDIR)/$(c)|g') $$u > $(DESTDIR)$(UNITDIR)/$${u##*/}; \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}; echo "  $(DESTDIR)$(UNITDIR)/$${u##*/} (not enabled)"; \
+	done
+	@set -e; for d in $(DEFAULTS); do \
+		f=$(DESTDIR)$(SYSCONFDIR)/default/$$(basename $$d .default); install -d $${f%/*}; \
+		if [ -e $$f ]; then echo "  $$f exists: kept"; else install -m 0644 $$d $$f; echo "  $$f"; fi; \
+	done
+
+uninstall: ## remove what install put in DESTDIR/PREFIX (a defaults file only if unchanged)
+	rm -f $(foreach c,$(CMDS),$(DESTDIR)$(BINDIR)/$(c))
+	rm -f $(foreach m,$(MANPAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/dropwatch $(DESTDIR)$(ZSHCOMPDIR)/_dropwatch $(DESTDIR)$(FISHCOMPDIR)/dropwatch.fish
+	rm -f $(foreach u,$(UNITS),$(DESTDIR)$(UNITDIR)/$(notdir $(u)))
+	@set -e; for d in $(DEFAULTS); do \
+		f=$(DESTDIR)$(SYSCONFDIR)/default/$$(basename $$d .default); \
+		if cmp -s $$d $$f; then rm -f $$f; elif [ -e $$f ]; then echo "  $$f was edited: kept"; fi; \
+	done
+
+deb: ## a Debian package in bin/ that replaces Debian's dropwatch (packaging/deb.sh)
+	bash packaging/deb.sh
+
+pkgtest: ## man pages, completion, make install/uninstall, reproducible builds, make deb, lintian, dpkg -i over Debian's dropwatch
+	bash test/pkg/run.sh

@@ -46,11 +46,13 @@ func (a *app) main(args []string) int {
 		fmt.Fprint(a.stdout, usageText)
 		return 0
 	case opts.version:
-		fmt.Fprintf(a.stdout, "dropwatch %s\n", versionString())
+		fmt.Fprint(a.stdout, versionText())
 		return 0
 	case opts.list:
 		fmt.Fprint(a.stdout, lookupMethodsList)
 		return 0
+	case opts.completion != "":
+		return printCompletion(a.stdout, opts.completion)
 	}
 
 	// The file is read when monitoring needs it (symbols.go).

@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		clock:       realClock{},
 		loc:         time.Local,
 		timing:      defaultTiming,
+		// At a terminal, history is kept across sessions (history.go).
+		tuneReadline: useHistory,
 	}
 	return a.main(args)
 }

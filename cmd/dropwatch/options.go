@@ -43,6 +43,7 @@ type options struct {
 	// once, in the order the options were given, as GNU getopt makes the
 	// C tool act on "-l list" as soon as it is parsed.
 	list, help, version bool
+	completion          string // --completion SHELL: print its script (completion.go)
 }
 
 // usageError is a bad command line: dropwatch prints it on one line and
@@ -93,18 +94,19 @@ var longOptions = []longOption{
 	{name: "ifindex", hasArg: true, set: onceFlag("ifindex", setIfindex)},
 	{name: "help", short: 'h', set: func(o *options, _ string) error { o.help = true; return nil }},
 	{name: "version", set: func(o *options, _ string) error { o.version = true; return nil }},
+	{name: "completion", hasArg: true, set: setCompletion},
 }
 
 const acceptedOptions = "-l|--lmethod kas|none|list, --kallsyms PATH, --backend auto|netdm|tracepoint, --force, --passive, --stack, " +
 	"--once DURATION [--mode summary|packet] [--limit N] [--trunc N] [--queue N] [--sw] [--hw] [--json] [-w|--write FILE] " +
-	"[--reason NAME] [--symbol REGEX] [--proto P] [--ifindex N], -h|--help, --version"
+	"[--reason NAME] [--symbol REGEX] [--proto P] [--ifindex N], -h|--help, --version, --completion bash|zsh|fish"
 
 const usageText = `Usage: dropwatch [-l|--lmethod <method | list>] [--kallsyms PATH] [--backend NAME] [--force]
                  [--passive] [--stack]
        dropwatch --once DURATION [options above] [--mode summary|packet] [--limit N]
                  [--trunc N] [--queue N] [--sw] [--hw] [--json] [-w FILE]
                  [--reason NAME] [--symbol REGEX] [--proto P] [--ifindex N]
-       dropwatch -h|--help | --version
+       dropwatch -h|--help | --version | --completion bash|zsh|fish
 Report the packets the Linux kernel drops, through its drop monitor (NET_DM).
 
 Options:
@@ -150,7 +152,11 @@ Monitoring once, without the REPL:
                         (--reason, --proto and --ifindex need packet mode)
 
   -h, --help            print this help and exit
-      --version         print the version and exit
+      --version         print the version, the Go version and the commit,
+                        and exit
+      --completion SHELL
+                        print the completion script for bash, zsh or fish
+                        and exit
 
 Commands are read from standard input at the "dropwatch> " prompt: type help.
 `
@@ -193,7 +199,7 @@ func parseArgs(args []string) (options, error) {
 		if opt.name == "lmethod" {
 			lookupGiven = true
 		}
-		if o.list || o.help || o.version {
+		if o.list || o.help || o.version || o.completion != "" {
 			return o, nil
 		}
 	}
@@ -203,7 +209,7 @@ func parseArgs(args []string) (options, error) {
 
 // check refuses combinations of options that cannot work.
 func (o options) check() error {
-	if o.list || o.help || o.version {
+	if o.list || o.help || o.version || o.completion != "" {
 		return nil
 	}
 	if o.once == 0 && len(o.onceOnly) > 0 {
@@ -343,6 +349,8 @@ func missingArgument(o longOption, msg string) error {
 		values = "a regular expression"
 	case "proto":
 		values = "ipv4, ipv6, arp or an EtherType"
+	case "completion":
+		values = strings.Join(completionShells, ", ")
 	}
 	return usageErrorf("%s: %s", msg, values)
 }

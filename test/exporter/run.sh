@@ -74,7 +74,7 @@ verify_unit() {
 	local d
 	d=$(mktemp -d)
 	# verify wants ExecStart's binary to exist: point it at the one just built.
-	sed "s#/usr/local/bin/dropwatch_exporter#$out/dropwatch_exporter#" deploy/systemd/dropwatch_exporter.service >"$d/dropwatch_exporter.service"
+	sed "s#/usr/bin/dropwatch_exporter#$out/dropwatch_exporter#" deploy/systemd/dropwatch_exporter.service >"$d/dropwatch_exporter.service"
 	local msgs
 	msgs=$(systemd-analyze verify "$d/dropwatch_exporter.service" 2>&1) || { echo "$msgs"; return 1; }
 	# It only warns about unknown keys and bad values: any message fails.
