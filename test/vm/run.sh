@@ -101,7 +101,9 @@ apt_update() {
 
 ensure_packages() {
 	# tshark decodes the guests' pcap files on the host (hostcheck).
-	local -a need=(qemu-system-x86 busybox-static xz-utils dropwatch cpio tshark)
+	# The C tools themselves come from Debian's dropwatch package in the
+	# cache (fetch_c_tools); the host needs the libraries they link.
+	local -a need=(qemu-system-x86 busybox-static xz-utils cpio tshark libnl-3-200 libnl-genl-3-200 libpcap0.8 libreadline8)
 	local -a missing=()
 	local p
 	for p in "${need[@]}"; do
@@ -189,6 +191,52 @@ fetch_kernel() {
 	echo "$dir"
 }
 
+# fetch_c_tools leaves the C dropwatch and dwdump of Debian's dropwatch
+# package in the cache and prints their directory. They are taken from the
+# package, not from /usr/bin: our own .deb (make deb, make pkgtest) replaces
+# /usr/bin/dropwatch, and the differential tests would then compare ours
+# with itself (seen: a make vmtest that started while make pkgtest had our
+# package installed failed 42 tests of the "C" tool printing our lines).
+fetch_c_tools() {
+	local ver dir tmp
+	ver=$(apt-cache policy dropwatch 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')
+	if [[ -z $ver || $ver == "(none)" ]]; then
+		apt_update
+		ver=$(apt-cache policy dropwatch 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')
+	fi
+	if [[ -z $ver || $ver == "(none)" ]]; then
+		dir=$(ls -d "$CACHE"/c-tools/*/ 2>/dev/null | tail -n 1)
+		[[ -n $dir && -f $dir/complete ]] || die "cannot resolve Debian's dropwatch package and nothing is cached"
+		log "  dropwatch: apt cannot resolve it, using the cached ${dir%/}"
+		echo "${dir%/}"
+		return
+	fi
+	dir=$CACHE/c-tools/dropwatch_${ver//:/%3a}
+	if [[ -f $dir/complete ]]; then
+		log "  C tools: dropwatch $ver (cached)"
+		echo "$dir"
+		return
+	fi
+	tmp=$CACHE/download-c
+	rm -rf "$tmp" "$dir"
+	mkdir -p "$tmp" "$dir"
+	log "  C tools: downloading dropwatch $ver"
+	if ! (cd "$tmp" && apt-get download -q "dropwatch=$ver" >/dev/null 2>"$tmp/err"); then
+		apt_update
+		(cd "$tmp" && apt-get download -q "dropwatch=$ver" >/dev/null 2>"$tmp/err") || {
+			cat "$tmp/err" >&2
+			die "apt-get download dropwatch failed"
+		}
+	fi
+	dpkg-deb -x "$tmp"/dropwatch_*.deb "$tmp/x"
+	cp "$tmp/x/usr/bin/dropwatch" "$tmp/x/usr/bin/dwdump" "$dir/"
+	echo "dropwatch $ver" >"$dir/package"
+	touch "$dir/complete"
+	rm -rf "$tmp"
+	find "$CACHE/c-tools" -mindepth 1 -maxdepth 1 ! -path "$dir" -exec rm -rf {} +
+	echo "$dir"
+}
+
 # vmtest_packages lists the package directories whose tests carry the
 # vmtest build tag.
 vmtest_packages() {
@@ -260,8 +308,8 @@ stage_common() {
 		[[ -e $c/bin/$applet ]] || ln -s busybox "$c/bin/$applet"
 	done
 	install -m 0755 "$ROOT/test/vm/init.sh" "$c/init"
-	copy_dynamic "$(command -v dropwatch)" /c/dropwatch "$c"
-	copy_dynamic "$(command -v dwdump)" /c/dwdump "$c"
+	copy_dynamic "$CTOOLS/dropwatch" /c/dropwatch "$c"
+	copy_dynamic "$CTOOLS/dwdump" /c/dwdump "$c"
 	(cd "$c" && find . | cpio -o -H newc --quiet | gzip -1 >"$STAGE/common.cpio.gz")
 }
 
@@ -387,6 +435,8 @@ main() {
 		labels+=("$label")
 		kdirs+=("$kdir")
 	done
+
+	CTOOLS=$(fetch_c_tools)
 
 	log "building (CGO_ENABLED=0)"
 	rm -rf "$STAGE"
