@@ -260,6 +260,9 @@ build() {
 			log "  cmd/$cmd does not exist yet: tests that need it will SKIP"
 		fi
 	done
+	# The top-level testdata, which tests reach as ../../testdata from
+	# their package directory (kernel captures, packets).
+	cp -r "$ROOT/testdata" "$c/src/"
 	while read -r dir; do
 		[[ -n $dir ]] || continue
 		name=${dir//\//_}
@@ -290,14 +293,15 @@ stage_common() {
 	mkdir -p "$c"/{proc,sys,dev,tmp,out,etc,sbin,c,lib/modules,run,var}
 	ln -s ../run "$c/var/run"
 	install -m 0755 /bin/busybox "$c/bin/busybox"
-	# iproute2's ip replaces busybox's, which has no netns, -j or -batch
-	# (init.sh's "ip link set lo up" means the same to both); tc, ethtool
-	# and nft are not in busybox. pkg/counters' tests make qdisc drops
+	# iproute2's ip and tc replace busybox's, which have no netns, -j or
+	# -batch, and no tbf (init.sh's "ip link set lo up" means the same to
+	# both); ethtool and nft are not in busybox. pkg/counters' tests make qdisc drops
 	# and netfilter drops with them and compare with their output.
-	copy_dynamic "$(command -v ip)" /bin/ip "$c"
-	copy_dynamic "$(command -v tc)" /sbin/tc "$c"
-	copy_dynamic "$(command -v ethtool)" /sbin/ethtool "$c"
-	copy_dynamic "$(command -v nft)" /sbin/nft "$c"
+	# All in /bin, ahead of busybox's tc applet in PATH.
+	local tool
+	for tool in ip tc ethtool nft; do
+		copy_dynamic "$(command -v "$tool")" "/bin/$tool" "$c"
+	done
 	for applet in $("$c/bin/busybox" --list); do
 		[[ -e $c/bin/$applet ]] || ln -s busybox "$c/bin/$applet"
 	done
