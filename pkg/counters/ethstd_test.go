@@ -248,3 +248,48 @@ func TestEthtoolNetlinkCaptures(t *testing.T) {
 		}
 	}
 }
+
+// TestStdStatsRequest: the STATS_GET dump request carries an (empty)
+// request header, which Debian's 6.1 requires of dumps too (without it:
+// EINVAL), and a NOMASK bitset of every group.
+func TestStdStatsRequest(t *testing.T) {
+	b, err := stdStatsRequest(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad, err := netlink.NewAttributeDecoder(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []uint16
+	var size uint32
+	var value []byte
+	nomask := false
+	for ad.Next() {
+		types = append(types, ad.Type())
+		if ad.Type() == ethtoolAStatsGroups {
+			ad.Nested(func(nad *netlink.AttributeDecoder) error {
+				for nad.Next() {
+					switch nad.Type() {
+					case ethtoolABitsetNomask:
+						nomask = true
+					case ethtoolABitsetSize:
+						size = nad.Uint32()
+					case ethtoolABitsetValue:
+						value = nad.Bytes()
+					}
+				}
+				return nil
+			})
+		}
+	}
+	if err := ad.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]uint16{ethtoolAStatsHeader, ethtoolAStatsGroups}, types); diff != "" {
+		t.Errorf("attributes (-want +got):\n%s", diff)
+	}
+	if !nomask || size != 5 || len(value) != 4 || binary.NativeEndian.Uint32(value) != 0x1f {
+		t.Errorf("groups bitset: nomask %v, size %d, value %x; want NOMASK, 5 bits all set", nomask, size, value)
+	}
+}
