@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/dropwatch-go/dropwatch/test/vm/dropgen"
+	"github.com/mdlayher/genetlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -431,6 +432,44 @@ func TestVMVethDropAndEthtool(t *testing.T) {
 		t.Errorf("ethtool -S va has %d statistics, ours %d", len(tool), len(eth))
 	}
 	t.Logf("va: %d ethtool statistics, equal to ethtool -S's; peer_ifindex %d", len(eth), eth["peer_ifindex"])
+
+	// The ethtool-netlink replies of a fresh Reader here (the string
+	// sets, and the STATS_GET dump of lo, va and vb), with ethtool's
+	// view of the groups, for TestEthtoolNetlinkCaptures.
+	r2, err := New(Config{NetNS: ns, Sources: []Source{Ethtool}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	raw := map[uint8][]byte{}
+	r2.gcapture = func(cmd uint8, msgs []genetlink.Message) { raw[cmd] = append(raw[cmd], genlData(msgs)...) }
+	if s := snap(t, r2); len(s.Errors) != 0 {
+		t.Fatalf("errors: %v", s.Errors)
+	}
+	// And the names of each group's statistics (string sets
+	// ETH_SS_STATS_STD+1...), which no snapshot here needs: veth fills
+	// no group.
+	var ids []uint32
+	for i := range r2.sets[ethSSStatsStd] {
+		ids = append(ids, ethSSStatsStd+1+uint32(i))
+	}
+	if err := r2.loadStringSets(ids); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("standard groups of this kernel: %v", r2.sets[ethSSStatsStd])
+	dir := filepath.Join(inVM(t), "ethtool-netlink")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{
+		"ethtool-stats-get.bin":            raw[unix.ETHTOOL_MSG_STATS_GET],
+		"ethtool-strset-get.bin":           raw[unix.ETHTOOL_MSG_STRSET_GET],
+		"ethtool-json-S-va-all-groups.txt": []byte(cmd(t, "ip", "netns", "exec", name, "ethtool", "--json", "-S", "va", "--all-groups")),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // TestVMNetfilterDrop: an nftables rule on the input hook drops datagrams
