@@ -192,8 +192,9 @@ func stdStatName(sets map[uint32][]string, s stdStat) string {
 // request for all nbits groups: a NOMASK bitset with every bit set, and
 // an empty request header. The header names no device, but it must be
 // there: Debian's 6.1 answers a dump request without one with EINVAL
-// (ethnl_parse_header_dev_get: "request header missing"), where 6.12 and
-// 6.18 dump all the same (the test/vm guests showed it).
+// (seemingly its header parser's "request header missing", which later
+// kernels no longer say of dumps), and with the empty header dumps every
+// device; 6.12 and 6.18 take both (the test/vm guests showed it).
 func stdStatsRequest(nbits int) ([]byte, error) {
 	bits := make([]byte, (nbits+31)/32*4)
 	for i := 0; i < nbits; i++ {

@@ -139,6 +139,28 @@ func TestVMSources(t *testing.T) {
 		}
 	}
 
+	// A few drops first, so that the files show them: the initial
+	// namespace is quiet (the tests before this one made their drops in
+	// namespaces of their own), so Udp NoPorts, read here by dropgen,
+	// should be exactly what the files then show, and ICMP has its port
+	// unreachables (IcmpMsgInType3).
+	before, err := dropgen.NoPorts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const drops = 5
+	if made, err := dropgen.Make(drops); err != nil || made != drops {
+		t.Fatalf("dropgen.Make(%d) = %d, %v", drops, made, err)
+	}
+	got, err := dropgen.CountedSince(before, drops, 5*time.Second)
+	if err != nil || got != drops {
+		t.Fatalf("Udp NoPorts +%d (%v), want %d", got, err, drops)
+	}
+	after, err := dropgen.NoPorts()
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	// The kernel's files, copied as they are, for the unit tests.
 	pn := filepath.Join(dir, "proc", "net")
 	if err := os.MkdirAll(pn, 0o755); err != nil {
@@ -160,7 +182,9 @@ func TestVMSources(t *testing.T) {
 		"nproc.txt":        cpus,
 		"ip-s-s-link.txt":  cmd(t, "ip", "-s", "-s", "link"),
 		"tc-s-qdisc.txt":   cmd(t, "tc", "-s", "qdisc"),
-		"kfree_skb-format": readOrEmpty("/sys/kernel/tracing/events/skb/kfree_skb/format"),
+		"kfree_skb-format": kfreeSkbFormat(t),
+		// dropgen's own reading of Udp NoPorts, before the copies.
+		"udp-noports.txt": fmt.Sprintf("before %d after %d\n", before, after),
 	}
 	for name, b := range tools {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(b), 0o644); err != nil {
@@ -179,8 +203,20 @@ func TestVMSources(t *testing.T) {
 	})
 }
 
-func readOrEmpty(path string) string {
-	b, _ := os.ReadFile(path)
+// kfreeSkbFormat reads the kfree_skb tracepoint's format file (whose
+// print fmt lists the kernel's drop reasons) from a tracefs mounted for
+// the purpose: the guests mount none.
+func kfreeSkbFormat(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := unix.Mount("nodev", dir, "tracefs", 0, ""); err != nil {
+		t.Fatalf("mounting tracefs on %s: %v", dir, err)
+	}
+	defer unix.Unmount(dir, 0)
+	b, err := os.ReadFile(filepath.Join(dir, "events", "skb", "kfree_skb", "format"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return string(b)
 }
 
