@@ -153,8 +153,10 @@ EXTRA_MODULES=(veth sch_tbf crc32c_generic libcrc32c nfnetlink nf_tables)
 COMPLETE=complete-2
 
 # fetch_kernel leaves the kernel, drop_monitor.ko and EXTRA_MODULES of a
-# meta package in the cache and prints their directory. A cached kernel is reused; if apt
-# cannot resolve the package (offline), the newest cached one is used.
+# meta package in the cache and prints their directory. A cached kernel
+# is reused; if apt cannot resolve the package (offline), the newest
+# cached one is used. The old "complete" marker is still written, for the
+# run.sh of other branches sharing the cache.
 fetch_kernel() {
 	local meta=$1 pkg ver dir tmp deb ko
 	if ! read -r pkg ver < <(resolve_image "$meta"); then
@@ -295,9 +297,9 @@ stage_common() {
 	install -m 0755 /bin/busybox "$c/bin/busybox"
 	# iproute2's ip and tc replace busybox's, which have no netns, -j or
 	# -batch, and no tbf (init.sh's "ip link set lo up" means the same to
-	# both); ethtool and nft are not in busybox. pkg/counters' tests make qdisc drops
-	# and netfilter drops with them and compare with their output.
-	# All in /bin, ahead of busybox's tc applet in PATH.
+	# both); ethtool and nft are not in busybox. pkg/counters' tests make
+	# qdisc and netfilter drops with them and compare with their output.
+	# All go in /bin: busybox's tc applet there would come first in PATH.
 	local tool
 	for tool in ip tc ethtool nft; do
 		copy_dynamic "$(command -v "$tool")" "/bin/$tool" "$c"
