@@ -82,13 +82,14 @@ func kernelSNMP(t *testing.T, ns string) map[string]uint64 {
 	return m
 }
 
-// sysStat reads /sys/class/net/DEV/statistics/NAME (or any file under
-// /sys/class/net/DEV when name has a slash) in the namespace ns.
+// sysStat reads /sys/class/net/DEV/statistics/NAME (or, for "ifindex",
+// /sys/class/net/DEV/ifindex) in the namespace ns: the kernel's own
+// per-device counters, as netdev_show formats them.
 func sysStat(t *testing.T, ns, dev, name string) uint64 {
 	t.Helper()
-	path := "/sys/class/net/" + dev + "/" + name
-	if !strings.Contains(name, "/") && name != "ifindex" {
-		path = "/sys/class/net/" + dev + "/statistics/" + name
+	path := "/sys/class/net/" + dev + "/statistics/" + name
+	if name == "ifindex" {
+		path = "/sys/class/net/" + dev + "/ifindex"
 	}
 	out := strings.TrimSpace(cmd(t, "ip", "netns", "exec", ns, "cat", path))
 	v, err := strconv.ParseUint(out, 10, 64)
