@@ -84,7 +84,7 @@ func kernelSNMP(t *testing.T, ns string) map[string]uint64 {
 
 // sysStat reads /sys/class/net/DEV/statistics/NAME (or, for "ifindex",
 // /sys/class/net/DEV/ifindex) in the namespace ns: the kernel's own
-// per-device counters, as netdev_show formats them.
+// per-device counters, as net/core/net-sysfs.c prints them.
 func sysStat(t *testing.T, ns, dev, name string) uint64 {
 	t.Helper()
 	path := "/sys/class/net/" + dev + "/statistics/" + name
