@@ -311,6 +311,7 @@ var table = []Entry{
 	{SNMP, "MPTcpExtEchoAddTxDrop", ClassDrop, "echoes of MPTCP ADD_ADDR announcements that could not be sent", "usually transient"},
 	{SNMP, "MPTcpExtRmAddrDrop", ClassDrop, "MPTCP RM_ADDR messages received and dropped", "usually transient"},
 	{SNMP, "MPTcpExtRmAddrTxDrop", ClassDrop, "MPTCP RM_ADDR messages that could not be sent", "usually transient"},
+	{SNMP, "MPTcpExtRcvPruned", ClassDrop, "MPTCP data dropped because the MPTCP socket could not get receive memory for it (net/mptcp/protocol.c, MPTCP_MIB_RCVPRUNED; in Debian's 6.1 and 6.12, not in 6.18's list)", fixRcvbuf},
 	{SNMP, "MPTcpExtMPCapableSYNTXDrop", ClassDrop, "MPTCP SYNs with MP_CAPABLE that were dropped on the way out", "look for drops on the way out (qdisc, netfilter)"},
 	{SNMP, "MPTcpExtDSSCorruptionReset", ClassError, "MPTCP connections reset because their data sequence mapping was corrupt", "a middlebox rewriting the payload or options"},
 	{SNMP, "MPTcpExtDataCsumErr", ClassError, "MPTCP data with a bad DSS checksum", "a middlebox rewriting the payload"},

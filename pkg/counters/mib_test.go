@@ -3,6 +3,7 @@ package counters
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -350,4 +351,50 @@ func FuzzParseGood(f *testing.F) {
 			t.Fatalf("error %v does not match ErrMalformed", err)
 		}
 	})
+}
+
+// TestMIBCapturedNoPorts: in the VM guests (testdata/6.1.0-57-amd64,
+// 6.12.118+deb12-amd64), TestVMSources made 5 drops to a closed port
+// right before copying /proc/net/snmp, and saved what dropgen's own
+// reading of Udp NoPorts was then (udp-noports.txt, "before N after M"):
+// the Reader's UdpNoPorts of the copied file is that M, M - N is the 5,
+// and the port unreachables came back (IcmpMsgInType3, IcmpMsgOutType3).
+func TestMIBCapturedNoPorts(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "*", "udp-noports.txt"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("want the two guests' udp-noports.txt, have %v (%v)", files, err)
+	}
+	for _, f := range files {
+		dir := filepath.Dir(f)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var before, after uint64
+			if _, err := fmt.Sscanf(string(b), "before %d after %d", &before, &after); err != nil {
+				t.Fatalf("%s: %q: %v", f, b, err)
+			}
+			if after-before != 5 {
+				t.Errorf("dropgen saw NoPorts +%d, want the 5 made", after-before)
+			}
+			r, err := New(Config{ProcRoot: filepath.Join(dir, "proc"), Sources: []Source{SNMP}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			s, err := r.Snapshot(t.Context())
+			if err != nil || len(s.Errors) != 0 {
+				t.Fatalf("%v %v", err, s.Errors)
+			}
+			if got := mustValue(t, s, SNMP, "", "UdpNoPorts"); got != after {
+				t.Errorf("UdpNoPorts %d, dropgen read %d", got, after)
+			}
+			for _, n := range []string{"IcmpMsgInType3", "IcmpMsgOutType3"} {
+				if v, ok := value(s, SNMP, "", n); !ok || v < 5 {
+					t.Errorf("%s = %d (found %v), want at least the 5 port unreachables", n, v, ok)
+				}
+			}
+		})
+	}
 }

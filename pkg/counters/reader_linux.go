@@ -2,7 +2,6 @@ package counters
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -378,19 +377,7 @@ func (r *Reader) dumpStdStats(deadline time.Time) error {
 	if nbits == 0 {
 		return nil
 	}
-	bits := make([]byte, (nbits+31)/32*4)
-	for i := 0; i < nbits; i++ {
-		w := binary.NativeEndian.Uint32(bits[i/32*4:])
-		binary.NativeEndian.PutUint32(bits[i/32*4:], w|1<<(i%32))
-	}
-	ae := netlink.NewAttributeEncoder()
-	ae.Nested(ethtoolAStatsGroups, func(nae *netlink.AttributeEncoder) error {
-		nae.Flag(unix.ETHTOOL_A_BITSET_NOMASK, true)
-		nae.Uint32(unix.ETHTOOL_A_BITSET_SIZE, uint32(nbits))
-		nae.Bytes(unix.ETHTOOL_A_BITSET_VALUE, bits)
-		return nil
-	})
-	data, err := ae.Encode()
+	data, err := stdStatsRequest(nbits)
 	if err != nil {
 		return err
 	}

@@ -100,6 +100,7 @@ var reasons = [][3]string{
 	{"UNHANDLED_PROTO", "no protocol handler for the packet's EtherType", "harmless for protocols the host does not speak (LLDP, STP)"},
 	{"SKB_CSUM", "the packet's checksum could not be computed or checked", fixCsum},
 	{"SKB_GSO_SEG", "a large (GSO) packet could not be segmented", "a driver or offload problem; try ethtool -K DEV gso off to compare"},
+	{"SKB_BAD_GSO", "a GSO packet whose metadata is invalid (the kernel: \"malicious gso packet\"), e.g. a virtio_net_hdr from a VM or a tun/packet-socket application that does not match the packet; in Debian's 6.12, not in 6.18's list", "check what built the packet: a VM's virtio-net driver, a tun/tap or packet-socket application"},
 	{"SKB_UCOPY_FAULT", "copying from user space failed (a bad buffer in sendmsg)", "an application bug"},
 	{"DEV_HDR", "the device could not build or check the packet's link-layer header", fixBug},
 	{"DEV_READY", "the device was not ready: down, not running, or without carrier", "bring the interface up (ip link set DEV up) and check its link"},

@@ -57,6 +57,34 @@ func TestSoftnetCapture(t *testing.T) {
 	}
 }
 
+// TestSoftnetCaptureDebian reads the VM guests' softnet_stat (2 CPUs
+// each): 6.1's lines have 13 columns, 6.12's 15, as 6.18's. The values,
+// read off the files by hand: 6.1 cpu0 processed 0xb7 and time_squeeze
+// 4, cpu1 processed 0x11; 6.12 cpu0 processed 0xc2 and time_squeeze 2,
+// cpu1 processed 6; the CPU index (column 13) 0 and 1, all else 0.
+func TestSoftnetCaptureDebian(t *testing.T) {
+	cpu := func(n string, processed, squeeze uint64) []nv {
+		return []nv{
+			{n, "processed", processed, false}, {n, "dropped", 0, false}, {n, "time_squeeze", squeeze, false},
+			{n, "received_rps", 0, false}, {n, "flow_limit_count", 0, false}, {n, "backlog_len", 0, true},
+		}
+	}
+	for kernel, want := range map[string][]nv{
+		"6.1.0-57-amd64":       append(cpu("cpu0", 0xb7, 4), cpu("cpu1", 0x11, 0)...),
+		"6.12.118+deb12-amd64": append(cpu("cpu0", 0xc2, 2), cpu("cpu1", 6, 0)...),
+	} {
+		t.Run(kernel, func(t *testing.T) {
+			got, errs := softnetOf(t, filepath.Join("..", "..", "testdata", kernel, "proc"))
+			if len(errs) != 0 {
+				t.Fatal(errs)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestSoftnetColumns(t *testing.T) {
 	row := func(cols ...string) string { return strings.Join(cols, " ") + "\n" }
 	z := "00000000"

@@ -34,6 +34,23 @@ else
 	status=1
 fi
 
+# The modules pkg/counters' tests need (veth, sch_tbf, nf_tables
+# and its dependencies), in the order run.sh lists them, each only if
+# run.sh found it in the kernel package. A failure is reported, not
+# fatal: the tests that need the module fail with their own message.
+if [ -f /lib/modules/extra/order ]; then
+	loaded=
+	while read -r m; do
+		[ -e "/lib/modules/extra/$m.ko" ] || continue
+		if insmod "/lib/modules/extra/$m.ko"; then
+			loaded="$loaded $m"
+		else
+			echo "insmod $m FAILED"
+		fi
+	done </lib/modules/extra/order
+	echo "modules loaded:$loaded"
+fi
+
 export DROPWATCH_VM=1 DROPWATCH_VM_KERNEL="$VM_KERNEL" DROPWATCH_VM_MODE="$VM_MODE"
 [ -z "$VM_BENCH_DROPS" ] || export DROPWATCH_BENCH_DROPS="$VM_BENCH_DROPS"
 export DROPWATCH_VM_OUT_DIR=/out

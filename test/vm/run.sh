@@ -103,7 +103,9 @@ ensure_packages() {
 	# tshark decodes the guests' pcap files on the host (hostcheck).
 	# The C tools themselves come from Debian's dropwatch package in the
 	# cache (fetch_c_tools); the host needs the libraries they link.
-	local -a need=(qemu-system-x86 busybox-static xz-utils cpio tshark libnl-3-200 libnl-genl-3-200 libpcap0.8 libreadline8)
+	# iproute2 (ip, tc), ethtool and nftables (nft) are copied into the
+	# guest for pkg/counters, which makes qdisc and netfilter drops there.
+	local -a need=(qemu-system-x86 busybox-static xz-utils cpio tshark libnl-3-200 libnl-genl-3-200 libpcap0.8 libreadline8 iproute2 ethtool nftables)
 	local -a missing=()
 	local p
 	for p in "${need[@]}"; do
@@ -139,20 +141,35 @@ resolve_image() {
 	echo "$pkg ${ver//:/%3a}"
 }
 
-# fetch_kernel leaves the kernel and drop_monitor.ko of a meta package in
-# the cache and prints their directory. A cached kernel is reused; if apt
-# cannot resolve the package (offline), the newest cached one is used.
+# The modules pkg/counters needs besides drop_monitor, in load order (no
+# modprobe in the guest: each one's dependencies come before it). Debian
+# builds them as modules (=m in /boot/config-*) in 6.1 and 6.12: veth
+# (CONFIG_VETH), the tbf qdisc (CONFIG_NET_SCH_TBF;
+# pfifo_fast, fq_codel and the fifos are built in), and nf_tables
+# (CONFIG_NF_TABLES), which depends on nfnetlink and libcrc32c, which
+# needs a crc32c implementation at init (crypto_alloc_shash, and no
+# modprobe to request one). init.sh loads the ones it finds.
+EXTRA_MODULES=(veth sch_tbf crc32c_generic libcrc32c nfnetlink nf_tables)
+# Bumped when fetch_kernel extracts more files: an older cache directory
+# lacks this marker and is downloaded again.
+COMPLETE=complete-2
+
+# fetch_kernel leaves the kernel, drop_monitor.ko and EXTRA_MODULES of a
+# meta package in the cache and prints their directory. A cached kernel
+# is reused; if apt cannot resolve the package (offline), the newest
+# cached one is used. The old "complete" marker is still written, for the
+# run.sh of other branches sharing the cache.
 fetch_kernel() {
 	local meta=$1 pkg ver dir tmp deb ko
 	if ! read -r pkg ver < <(resolve_image "$meta"); then
 		dir=$(ls -d "$CACHE/kernels/$meta"/*/ 2>/dev/null | tail -n 1)
-		[[ -n $dir && -f $dir/complete ]] || die "cannot resolve $meta and nothing is cached"
+		[[ -n $dir && -f $dir/$COMPLETE ]] || die "cannot resolve $meta and nothing is cached"
 		log "  $meta: apt cannot resolve it, using the cached ${dir%/}"
 		echo "${dir%/}"
 		return
 	fi
 	dir=$CACHE/kernels/$meta/${pkg}_$ver
-	if [[ -f $dir/complete ]]; then
+	if [[ -f $dir/$COMPLETE ]]; then
 		log "  $meta: $pkg $ver (cached)"
 		echo "$dir"
 		return
@@ -170,21 +187,29 @@ fetch_kernel() {
 		}
 	fi
 	deb=$(ls "$tmp"/*.deb)
-	log "  $meta: unpacking vmlinuz and drop_monitor.ko"
-	# Only two files of the ~400 MB tree are needed: extract just those
+	log "  $meta: unpacking vmlinuz, drop_monitor.ko and ${EXTRA_MODULES[*]}"
+	# Only a few files of the ~400 MB tree are needed: extract just those
 	# instead of dpkg-deb -x.
-	dpkg-deb --fsys-tarfile "$deb" |
-		tar -x -C "$tmp" --wildcards './boot/vmlinuz-*' '*/kernel/net/core/drop_monitor.ko*'
+	local -a want=('./boot/vmlinuz-*' '*/kernel/net/core/drop_monitor.ko*') m
+	for m in "${EXTRA_MODULES[@]}"; do want+=("*/kernel/*/$m.ko*"); done
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards "${want[@]}"
 	cp "$tmp"/boot/vmlinuz-* "$dir/vmlinuz"
 	ko=$(find "$tmp" -name 'drop_monitor.ko*' | head -n 1)
 	[[ -n $ko ]] || die "$pkg has no drop_monitor module (CONFIG_NET_DROP_MONITOR not m?)"
-	case $ko in
-	*.xz) xz -dc "$ko" >"$dir/drop_monitor.ko" ;; # 6.12 compresses modules
-	*.zst) die "zstd-compressed module in $pkg: not handled yet" ;;
-	*) cp "$ko" "$dir/drop_monitor.ko" ;;
-	esac
+	unpack_module "$ko" "$dir/drop_monitor.ko"
+	# A module missing from a future kernel (built in, or not built)
+	# only makes the tests that need it fail or skip.
+	mkdir -p "$dir/modules"
+	for m in "${EXTRA_MODULES[@]}"; do
+		ko=$(find "$tmp" -name "$m.ko*" | head -n 1)
+		if [[ -n $ko ]]; then
+			unpack_module "$ko" "$dir/modules/$m.ko"
+		else
+			log "  $meta: no $m module in $pkg"
+		fi
+	done
 	echo "$pkg $ver" >"$dir/package"
-	touch "$dir/complete"
+	touch "$dir/complete" "$dir/$COMPLETE"
 	rm -rf "$tmp"
 	# Debian has moved on from any other version we cached.
 	find "$CACHE/kernels/$meta" -mindepth 1 -maxdepth 1 ! -path "$dir" -exec rm -rf {} +
@@ -237,6 +262,16 @@ fetch_c_tools() {
 	echo "$dir"
 }
 
+# unpack_module copies a module, uncompressed: busybox insmod reads only
+# plain .ko files.
+unpack_module() {
+	case $1 in
+	*.xz) xz -dc "$1" >"$2" ;; # 6.12 compresses modules
+	*.zst) die "zstd-compressed module $1: not handled yet" ;;
+	*) cp "$1" "$2" ;;
+	esac
+}
+
 # vmtest_packages lists the package directories whose tests carry the
 # vmtest build tag.
 vmtest_packages() {
@@ -275,6 +310,9 @@ build() {
 			log "  cmd/$cmd does not exist yet: tests that need it will SKIP"
 		fi
 	done
+	# The top-level testdata, which tests reach as ../../testdata from
+	# their package directory (kernel captures, packets).
+	cp -r "$ROOT/testdata" "$c/src/"
 	while read -r dir; do
 		[[ -n $dir ]] || continue
 		name=${dir//\//_}
@@ -302,8 +340,18 @@ copy_dynamic() {
 # stage_common fills the part of the initramfs shared by every kernel.
 stage_common() {
 	local c="$STAGE/common" applet
-	mkdir -p "$c"/{proc,sys,dev,tmp,out,etc,sbin,c,lib/modules}
+	mkdir -p "$c"/{proc,sys,dev,tmp,out,etc,sbin,c,lib/modules,run,var}
+	ln -s ../run "$c/var/run"
 	install -m 0755 /bin/busybox "$c/bin/busybox"
+	# iproute2's ip and tc replace busybox's, which have no netns, -j or
+	# -batch, and no tbf (init.sh's "ip link set lo up" means the same to
+	# both); ethtool and nft are not in busybox. pkg/counters' tests make
+	# qdisc and netfilter drops with them and compare with their output.
+	# All go in /bin: busybox's tc applet there would come first in PATH.
+	local tool
+	for tool in ip tc ethtool nft; do
+		copy_dynamic "$(command -v "$tool")" "/bin/$tool" "$c"
+	done
 	for applet in $("$c/bin/busybox" --list); do
 		[[ -e $c/bin/$applet ]] || ln -s busybox "$c/bin/$applet"
 	done
@@ -321,6 +369,11 @@ stage_kernel() {
 	rm -rf "$k"
 	mkdir -p "$k/lib/modules" "$k/etc"
 	cp "$kdir/drop_monitor.ko" "$k/lib/modules/"
+	if compgen -G "$kdir/modules/*.ko" >/dev/null; then
+		mkdir -p "$k/lib/modules/extra"
+		cp "$kdir"/modules/*.ko "$k/lib/modules/extra/"
+		printf '%s\n' "${EXTRA_MODULES[@]}" >"$k/lib/modules/extra/order"
+	fi
 	cat >"$k/etc/vmtest.env" <<-EOF
 		VM_KERNEL='$label'
 		VM_MODE='$MODE'
