@@ -45,6 +45,15 @@ type Handler interface {
 	Flush() error
 }
 
+// TakeFunc is a Handler that only takes: it has nothing to flush.
+type TakeFunc func(b *Batch) error
+
+// Take calls f.
+func (f TakeFunc) Take(b *Batch) error { return f(b) }
+
+// Flush does nothing.
+func (TakeFunc) Flush() error { return nil }
+
 // End is why Run returned.
 type End int
 
