@@ -56,8 +56,9 @@ func (o *output) failed() error {
 	return o.err
 }
 
-// session is the state of the REPL: the settings of the C tool's globals
-// and whether this process left the kernel monitoring.
+// session is the state of the REPL: the settings of the C tool's globals,
+// and the engine, which knows the kernel's mode and whether this process
+// left the kernel monitoring.
 type session struct {
 	eng    *drops.Engine
 	out    *output
