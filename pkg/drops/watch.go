@@ -177,11 +177,16 @@ func (w *Watch) loop(h Handler) (End, error) {
 			if !ok {
 				return EndReceive, nil
 			}
+			// While draining, packet alerts re-arm the quiet timer. It is
+			// set before the records are delivered, so that a test that
+			// has seen them knows which timer is current.
+			armed := w.draining && (w.packetMode() || b.packets())
+			if armed {
+				calm = e.opts.Clock.After(e.opts.Timing.PacketQuiet)
+			}
 			packets := false
 			end, err := w.take(h, b, &packets)
-			// The timer is set before the records are flushed, so that a
-			// test that has seen them knows which timer is current.
-			if w.draining && (w.packetMode() || packets) {
+			if w.draining && packets && !armed {
 				calm = e.opts.Clock.After(e.opts.Timing.PacketQuiet)
 			}
 			if end, err = w.flush(h, end, err); end != 0 {
