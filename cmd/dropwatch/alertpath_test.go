@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
 
 // burstSource is a NET_DM monitor in a burst: every Receive returns one
@@ -34,9 +36,17 @@ func (s *burstSource) Stats() dropmon.MonitorStats  { return dropmon.MonitorStat
 func (s *burstSource) SocketDrops() (uint64, error) { return 0, nil }
 func (s *burstSource) Close() error                 { return nil }
 
+// burstKernel is the fake kernel whose monitor is src.
+type burstKernel struct {
+	*fakeBackend
+	src drops.Events
+}
+
+func (k burstKernel) Listen() (drops.Events, error) { return k.src, nil }
+
 // BenchmarkPacketAlerts is the path of a packet alert in text mode from
 // the monitor to standard output (/dev/null, so that write system calls
-// count): receiving, rendering, the hand-over to the printer, the table
+// count): receiving, resolving, the hand-over to the printer, the table
 // and the write. One op is one alert.
 func BenchmarkPacketAlerts(b *testing.B) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
@@ -48,21 +58,32 @@ func BenchmarkPacketAlerts(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &session{
-		be: newFakeBackend(), out: &output{w: devnull}, alerts: &output{w: devnull}, stderr: devnull,
-		clock: realClock{}, loc: loc, timing: defaultTiming, table: report.NewTable(),
-		mode: dropmon.ModePacket, modeKnown: true, once: true, started: true,
-	}
 	src := &burstSource{n: b.N, evs: packetAlert(730595860).evs}
+	k := burstKernel{newFakeBackend(), src}
+	eng, err := drops.Open(drops.Options{Backends: drops.Backends{NetDM: func() (drops.Kernel, error) { return k, nil }}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mode := dropmon.ModePacket
+	if err := eng.SetConfig(dropmon.ConfigUpdate{Mode: &mode}); err != nil {
+		b.Fatal(err)
+	}
+	s := &session{
+		eng: eng, out: &output{w: devnull}, alerts: &output{w: devnull}, stderr: devnull,
+		loc: loc, table: report.NewTable(), once: true,
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	w := watcher{s: s, src: src}
-	if err := w.run(); err != nil {
+	w, err := eng.Watch(drops.WatchOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.watch(w); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	if w.count != uint64(b.N) {
-		b.Fatalf("printed %d alerts, want %d", w.count, b.N)
+	if s.table.Total() != uint64(b.N) {
+		b.Fatalf("printed %d alerts, want %d", s.table.Total(), b.N)
 	}
 }
 
@@ -78,109 +99,61 @@ func (c *writeCounter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestQueuedAlertsOneWrite: the batches queued when the printer wakes up
-// are written in one write, all of them before it waits for more.
+// TestQueuedAlertsOneWrite: the batches the engine hands over at one
+// wake-up (pkg/drops TestQueuedBatchesOneFlush) are written in one write,
+// all of them.
 func TestQueuedAlertsOneWrite(t *testing.T) {
 	out := &writeCounter{}
 	s := &session{alerts: &output{w: out}, out: &output{w: out}, table: report.NewTable(), loc: time.UTC}
-	w := watcher{s: s, batches: make(chan *batch, 3)}
+	p := &printer{s: s}
 	var want string
 	for i := range 3 {
-		b := newBatch()
-		s.render(b, packetAlert(i).evs, nil)
-		w.batches <- b
-		want += packetBlock(packetAlert(i).evs[0].Packet, time.UTC)
+		pkt := packetAlert(i).evs[0].Packet
+		b := &drops.Batch{
+			Records:  []drops.Record{{Count: 1, Packet: pkt}},
+			Messages: []drops.Message{{First: 0, End: 1, Mode: dropmon.ModePacket}},
+		}
+		if err := p.Take(b); err != nil {
+			t.Fatal(err)
+		}
+		want += packetBlock(pkt, time.UTC)
 	}
-	end, packets := w.take(<-w.batches)
-	if end = w.write(end); end != running || !packets {
-		t.Errorf("take and write: %v, packets %v; want running, true", end, packets)
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
 	}
-	if out.writes != 1 || string(out.buf) != want || w.count != 3 || len(w.batches) != 0 {
-		t.Errorf("%d writes of %d alerts, %d left queued:\n%s", out.writes, w.count, len(w.batches), out.buf)
+	if out.writes != 1 || string(out.buf) != want || p.count != 3 {
+		t.Errorf("%d writes of %d alerts:\n%s", out.writes, p.count, out.buf)
 	}
 }
 
-// scriptedSource returns its results in turn, then waits for the end of
-// the context.
-type scriptedSource struct {
-	results []scripted
-	idle    bool
-}
-
-type scripted struct {
-	evs []dropmon.Event
-	err error
-}
-
-func (s *scriptedSource) Receive(ctx context.Context) ([]dropmon.Event, error) {
-	if len(s.results) == 0 {
-		<-ctx.Done()
-		return nil, ctx.Err()
+// TestTracepointPacketText: a tracepoint packet alert has no NET_DM symbol
+// text; dropwatch prints the location the engine resolved in its place,
+// or the address (pkg/drops TestTracepointPacket has the record).
+func TestTracepointPacketText(t *testing.T) {
+	ts := time.Date(2026, 11, 25, 12, 38, 38, 730595860, time.UTC)
+	pkt := &dropmon.PacketAlert{
+		HasOrigin: true, Origin: dropmon.OriginSoftware, HasPC: true, PC: 0xffffffff878bcae2,
+		HasTimestamp: true, Timestamp: ts, HasProto: true, Proto: 0x800, Reason: "NO_SOCKET",
 	}
-	r := s.results[0]
-	s.results = s.results[1:]
-	return r.evs, r.err
-}
-
-func (s *scriptedSource) Stats() dropmon.MonitorStats  { return dropmon.MonitorStats{} }
-func (s *scriptedSource) SocketDrops() (uint64, error) { return 0, nil }
-func (s *scriptedSource) Close() error                 { return nil }
-
-// idleScriptedSource says when it is idle, as a NET_DM monitor does.
-type idleScriptedSource struct{ scriptedSource }
-
-func (*idleScriptedSource) idles() {}
-
-// TestReceiveHolds: from a source that says when it is idle, the
-// receiving goroutine hands the printer the datagrams that came before
-// the idle time in one batch; from any other source, or while the printer
-// is eager, one batch a datagram.
-func TestReceiveHolds(t *testing.T) {
-	idle := scripted{err: &dropmon.Error{Op: "receive", Err: os.ErrDeadlineExceeded}}
-	alert := func(i int) scripted { return scripted{evs: packetAlert(i).evs} }
-	script := []scripted{alert(0), alert(1), alert(2), idle, idle, alert(3), idle}
-	tests := []struct {
-		name  string
-		src   eventSource
-		eager bool
-		want  [][]int // the alerts' timestamps' nanoseconds, a batch a row
-	}{
-		{name: "idle source", src: &idleScriptedSource{scriptedSource{results: script}}, want: [][]int{{0, 1, 2}, {3}}},
-		{name: "idle source, eager", src: &idleScriptedSource{scriptedSource{results: script}}, eager: true, want: [][]int{{0}, {1}, {2}, {3}}},
-		// A source that never idles would keep a held batch forever.
-		{name: "other source", src: &scriptedSource{results: []scripted{alert(0), alert(1)}}, want: [][]int{{0}, {1}}},
+	r := drops.Record{Location: drops.Locate(testSymbols(), pkt.PC), Count: 1, Packet: pkt}
+	want := "drop at: __udp4_lib_rcv+0x9a2 (0xffffffff878bcae2)\n" +
+		"origin: software\n" +
+		"timestamp: Wed Nov 25 12:38:38 2026 730595860 nsec\n" +
+		"protocol: 0x800\n" +
+		"drop reason: NO_SOCKET\n\n"
+	if diff := cmp.Diff(want, string(appendRecord(nil, &r, recordPacket(&r), time.UTC))); diff != "" {
+		t.Errorf("rendered (-want +got):\n%s", diff)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := &session{table: report.NewTable(), loc: time.UTC}
-			ctx, cancel := context.WithCancel(context.Background())
-			out := make(chan *batch, 16)
-			var st receiverState
-			st.eager.Store(tc.eager)
-			go s.receive(ctx, tc.src, out, &st)
-			var got [][]int
-			for len(got) < len(tc.want) {
-				select {
-				case b := <-out:
-					if b.err != nil {
-						t.Fatalf("batch with error %v", b.err)
-					}
-					var ns []int
-					for _, u := range b.units {
-						ns = append(ns, u.packet.Timestamp.Nanosecond())
-					}
-					got = append(got, ns)
-				case <-time.After(10 * time.Second):
-					t.Fatalf("got batches %v, then nothing for 10 s; want %v", got, tc.want)
-				}
-			}
-			cancel()
-			for b := range out {
-				t.Errorf("batch after the last expected one: %d units", len(b.units))
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("batches (-want +got):\n%s", diff)
-			}
-		})
+	// The table and JSON name it as summary mode does.
+	if diff := cmp.Diff(report.Location{PC: 0xffffffff878bcae2, Symbol: "__udp4_lib_rcv+0x9a2"}, recordLocation(&r)); diff != "" {
+		t.Errorf("location (-want +got):\n%s", diff)
+	}
+	r.Location = drops.Locate(nil, pkt.PC)
+	if got := string(appendRecord(nil, &r, recordPacket(&r), time.UTC)); !strings.HasPrefix(got, "drop at: 0xffffffff878bcae2 (0xffffffff878bcae2)\n") {
+		t.Errorf("without symbols:\n%s", got)
+	}
+	// Unresolved: the address alone, no symbol repeating it.
+	if diff := cmp.Diff(report.Location{PC: 0xffffffff878bcae2}, recordLocation(&r)); diff != "" {
+		t.Errorf("location without symbols (-want +got):\n%s", diff)
 	}
 }

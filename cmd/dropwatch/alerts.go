@@ -1,8 +1,8 @@
 package main
 
-// What dropwatch keeps of each alert besides its C-format text: where the
-// drops happened, why, and how many, for the top table, JSON lines,
-// filters and pcap records (internal/report).
+// What dropwatch makes of the engine's records: their C-format text
+// (format.go), and where the drops happened as the top table, JSON lines
+// and filters name it (internal/report).
 
 import (
 	"strings"
@@ -10,48 +10,21 @@ import (
 
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
-	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
 
-// unit is one alert toward the alert limit: a summary alert's line per drop
-// point or hardware trap, or a packet alert's block.
-type unit struct {
-	// text is where the unit's text in the C tool's format (format.go)
-	// lies in its batch's text: text[0]:text[1].
-	text     [2]int
-	loc      report.Location
-	reason   string
-	proto    uint16
-	hasProto bool
-	count    uint64
-	at       time.Time            // when dropwatch received a summary alert
-	packet   *dropmon.PacketAlert // packet alerts only
-	stack    []string             // --stack: the call chain, resolved
-}
-
-// rendered is one alert message: its units are units[first:end] of its
-// batch.
-type rendered struct {
-	first, end int
-	mode       dropmon.AlertMode
-	// raw is the netlink message for -w, nil unless the monitor keeps raw
-	// messages. It is written when at least one unit passed the filter.
-	raw []byte
-	// filtered counts the units the filter left out.
-	filtered uint64
-}
-
 // location names a drop location as the table and JSON lines show it:
-// the symbol and offset from kallsyms when there is a table (sym, found),
-// else the address alone.
-func location(pc uint64, sym kallsyms.Symbol, found bool) report.Location {
-	loc := report.Location{PC: pc}
-	if found {
-		var b [64]byte
-		loc.Symbol = string(appendHex(append(append(b[:0], sym.DisplayName()...), '+'), sym.Offset))
-		loc.Module = sym.Module
+// "symbol+0xoff" when resolved, else the address alone.
+func location(l drops.Location) report.Location {
+	switch {
+	case l.Hardware:
+		return report.Location{Symbol: l.Symbol, Hardware: true}
+	case !l.Resolved:
+		return report.Location{PC: l.PC}
 	}
-	return loc
+	var b [64]byte
+	sym := string(appendHex(append(append(b[:0], l.Symbol...), '+'), l.Offset))
+	return report.Location{PC: l.PC, Symbol: sym, Module: l.Module}
 }
 
 // packetLocation is a packet alert's location: the kernel's own "%pS" text
@@ -71,70 +44,60 @@ func packetLocation(p *dropmon.PacketAlert) report.Location {
 	return report.Location{PC: p.PC, Symbol: sym, Module: strings.TrimSuffix(mod, "]")}
 }
 
-// appendSummaryUnits appends a summary alert's units to units and their
-// lines (summaryLines) to text, skipping the hardware entries that have no
-// trap name.
-func appendSummaryUnits(units []unit, text []byte, a *dropmon.Alert, r resolver, at time.Time) ([]unit, []byte) {
-	if p, ok := r.(preparer); ok && len(a.Points) > 1 {
-		var buf [64]uint64
-		pcs := buf[:0]
-		for i := range a.Points {
-			pcs = append(pcs, a.Points[i].PC)
-		}
-		p.Prepare(pcs)
+// kernelText reports whether a packet alert carries the kernel's text of
+// its location; the tracepoint's do not.
+func kernelText(p *dropmon.PacketAlert) bool { return !p.HasPC || p.Symbol != "" }
+
+// recordPacket is the packet alert of a record as dropwatch prints it:
+// where the kernel sent no symbol text (the tracepoint), the location as
+// summary mode names it, or the address, stands in for it.
+func recordPacket(r *drops.Record) *dropmon.PacketAlert {
+	if kernelText(r.Packet) {
+		return r.Packet
 	}
-	for i := range a.Points {
-		p := &a.Points[i]
-		sym, found := lookupSymbol(r, p.PC)
-		start := len(text)
-		text = appendSummaryPoint(text, p, sym, found)
-		units = append(units, unit{text: [2]int{start, len(text)}, loc: location(p.PC, sym, found), count: uint64(p.Count), at: at})
+	p := *r.Packet
+	p.Symbol = pointer(p.PC)
+	if r.Location.Resolved {
+		p.Symbol = r.Location.String()
 	}
-	for i := range a.HWEntries {
-		h := &a.HWEntries[i]
-		if h.TrapName == "" {
-			continue
-		}
-		start := len(text)
-		text = appendSummaryHW(text, h)
-		units = append(units, unit{
-			text: [2]int{start, len(text)}, loc: report.Location{Symbol: h.TrapName, Hardware: true},
-			count: uint64(h.Count), at: at,
-		})
-	}
-	return units, text
+	return &p
 }
 
-// appendPacketUnit appends a packet alert's block to text and returns its
-// unit, with its call chain when the tracepoint gave one (--stack),
-// printed after its fields and before the empty line that ends it.
-func appendPacketUnit(text []byte, p *dropmon.PacketAlert, where report.Location, r resolver, loc *time.Location, stack []uint64) (unit, []byte) {
-	start := len(text)
-	text = appendPacketBlock(text, p, loc)
-	u := unit{
-		loc: where, reason: p.Reason,
-		proto: p.Proto, hasProto: p.HasProto, count: 1, packet: p,
+// recordLocation is a record's location for the table, JSON and filters.
+func recordLocation(r *drops.Record) report.Location {
+	if r.Packet != nil && kernelText(r.Packet) {
+		return packetLocation(r.Packet)
 	}
-	if len(stack) > 0 {
-		text = append(appendStack(text[:len(text)-1], r, stack), '\n')
-		for _, pc := range stack {
-			u.stack = append(u.stack, frameName(r, pc))
-		}
-	}
-	u.text = [2]int{start, len(text)}
-	return u, text
+	return location(r.Location)
 }
 
-// keep applies the filter to a unit.
-func keep(f *report.Filter, u *unit) bool {
+// appendRecord appends a record's text in the C tool's format; p is its
+// packet alert (recordPacket), nil for a summary record.
+func appendRecord(b []byte, r *drops.Record, p *dropmon.PacketAlert, loc *time.Location) []byte {
+	switch {
+	case p != nil:
+		b = appendPacketBlock(b, p, loc)
+		if len(r.Stack) > 0 {
+			// The call chain follows the fields, before the empty line.
+			b = append(appendStack(b[:len(b)-1], r.Stack), '\n')
+		}
+		return b
+	case r.Location.Hardware:
+		return appendSummaryHW(b, r.Count, r.Location.Symbol)
+	}
+	return appendSummaryPoint(b, r.Count, r.Location)
+}
+
+// keep applies the filter to a record at where; p is its packet alert.
+func keep(f *report.Filter, p *dropmon.PacketAlert, where report.Location) bool {
 	switch {
 	case f == nil || f.Empty():
 		return true
-	case u.packet != nil:
-		return f.MatchPacket(u.packet, u.loc)
+	case p != nil:
+		return f.MatchPacket(p, where)
 	case f.NeedsPacketMode():
 		// A summary alert has no reason, protocol or port to match.
 		return false
 	}
-	return f.MatchLocation(u.loc)
+	return f.MatchLocation(where)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/chzyer/readline"
 
 	"github.com/dropwatch-go/dropwatch/internal/report"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
 
 // app is dropwatch with everything it takes from the outside world, so that
@@ -22,13 +23,15 @@ type app struct {
 	stdout, stderr io.Writer
 	terminal       bool // stdin is a terminal: read commands with readline
 	sigs           <-chan os.Signal
-	backends       backends
+	backends       drops.Backends
 	fetchFamily    func(ctx context.Context) ([]byte, error) // -w's first record
-	loadSymbols    symbolLoader
-	clock          clock
-	loc            *time.Location
-	timing         timing
-	tuneReadline   func(*readline.Config) // tests turn raw mode off
+	// loadSymbols opens a kallsyms file at once, so that a path that
+	// cannot be opened is reported at startup.
+	loadSymbols  func(path string) (drops.SymbolFile, error)
+	clock        drops.Clock
+	loc          *time.Location
+	timing       drops.Timing
+	tuneReadline func(*readline.Config) // tests turn raw mode off
 }
 
 // main runs dropwatch and returns its exit status.
@@ -55,8 +58,8 @@ func (a *app) main(args []string) int {
 		return printCompletion(a.stdout, opts.completion)
 	}
 
-	// The file is read when monitoring needs it (symbols.go).
-	var syms *symbols
+	// The file is read when monitoring needs it (pkg/drops/symbols.go).
+	var syms *drops.Symbols
 	if opts.lookup == lookupKas {
 		report := func(err error) { fmt.Fprintln(a.stderr, symbolsUnusable(opts.kallsyms, err)) }
 		file, err := a.loadSymbols(opts.kallsyms)
@@ -64,28 +67,32 @@ func (a *app) main(args []string) int {
 			// A mistyped --kallsyms or an unreadable file: say so now, even
 			// if no lookup ever happens.
 			report(err)
-			file = unusableFile{}
+			file = drops.UnusableFile{}
 		}
-		syms = newSymbols(file, report)
+		syms = drops.NewSymbols(file, report)
 	}
 
 	// As in the C tool, the kernel side comes first, then the lookup.
-	be, kind, code := selectBackend(a.backends, opts.backend, opts.stack, a.stdout, a.stderr)
-	if be == nil {
+	eo := drops.Options{
+		Backend: opts.backend, Stacks: opts.stack, KeepRaw: opts.write != "",
+		Force: opts.force, Passive: opts.passive,
+		Backends: a.backends, Timing: a.timing, Clock: a.clock,
+	}
+	if syms != nil {
+		eo.Symbols = syms
+	}
+	eng, code := selectBackend(eo, a.stdout, a.stderr)
+	if eng == nil {
 		return code
 	}
-	defer be.Close()
-	if opts.stack && kind != backendTracepoint {
+	defer eng.Close()
+	tracepoint := eng.Backend() == backendTracepoint
+	if opts.stack && !tracepoint {
 		fmt.Fprintln(a.stderr, noteStackNeedsTracepoint)
 	}
-	if opts.write != "" {
-		if kind == backendTracepoint {
-			fmt.Fprintln(a.stderr, "dropwatch: -w writes NET_DM messages, and the skb:kfree_skb tracepoint backend, which runs here, has none")
-			return 2
-		}
-		if k, ok := be.(*netdm); ok {
-			k.keepRaw = true
-		}
+	if opts.write != "" && tracepoint {
+		fmt.Fprintln(a.stderr, "dropwatch: -w writes NET_DM messages, and the skb:kfree_skb tracepoint backend, which runs here, has none")
+		return 2
 	}
 
 	out := &output{w: a.stdout}
@@ -96,15 +103,18 @@ func (a *app) main(args []string) int {
 		status = &output{w: a.stderr}
 	}
 	s := &session{
-		be: be, cmds: commands, out: status, stderr: a.stderr, sigs: a.sigs, clock: a.clock,
-		loc: a.loc, timing: a.timing, force: opts.force, passive: opts.passive, terminal: a.terminal,
-		tracepoint: kind == backendTracepoint, stacks: opts.stack && kind == backendTracepoint,
+		eng: eng, cmds: commands, out: status, stderr: a.stderr, sigs: a.sigs,
+		loc: a.loc, passive: opts.passive, terminal: a.terminal, tracepoint: tracepoint,
 	}
 	s.alerts, s.table, s.json = out, report.NewTable(), opts.json
 	if !opts.filter.Empty() {
 		s.filter = &opts.filter
 	}
-	s.res = lookup(s, syms)
+	if syms == nil {
+		s.say(msgNullLookup)
+	} else {
+		s.say(msgKallsymsLookup)
+	}
 	// A panic must not leave the kernel monitoring for nobody.
 	defer func() {
 		if p := recover(); p != nil {
@@ -123,17 +133,6 @@ func (a *app) main(args []string) int {
 	}
 	defer in.close()
 	return s.repl(in)
-}
-
-// lookup prints the C tool's lookup line and returns the resolver: none
-// for the null method, else the table that syms is loading.
-func lookup(s *session, syms *symbols) resolver {
-	if syms == nil {
-		s.say(msgNullLookup)
-		return nil
-	}
-	s.say(msgKallsymsLookup)
-	return syms
 }
 
 func (a *app) lineReader(out *output) (lineReader, error) {

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 )
 
@@ -19,10 +21,10 @@ var notBuilt = dropmon.Diagnosis{KernelRelease: "6.18.0", Config: dropmon.NotBui
 func TestSelectBackend(t *testing.T) {
 	netdmFake, tpFake := newFakeBackend(), newFakeBackend()
 	tpErr := &skbtrace.Error{Op: "perf_event_open", Hint: "perf events need root or CAP_PERFMON", Err: errors.New("operation not permitted")}
-	noFamily := func() (backend, error) { return nil, dropmon.ErrFamilyNotFound }
-	okNetDM := func() (backend, error) { return netdmFake, nil }
-	okTP := func(bool) (backend, error) { return tpFake, nil }
-	badTP := func(bool) (backend, error) { return nil, tpErr }
+	noFamily := func() (drops.Kernel, error) { return nil, dropmon.ErrFamilyNotFound }
+	okNetDM := func() (drops.Kernel, error) { return netdmFake, nil }
+	okTP := func(bool) (drops.Kernel, error) { return tpFake, nil }
+	badTP := func(bool) (drops.Kernel, error) { return nil, tpErr }
 	const cFailure = "Unable to find NET_DM family, dropwatch can't work\nCleaning up on socket creation error\n"
 	const notBuiltHelp = "dropwatch: the kernel has no NET_DM (drop monitor) generic netlink family here: kernel built without CONFIG_NET_DROP_MONITOR, /proc/config.gz.\n"
 	const tryTP = "dropwatch --backend tracepoint reads drops from the skb:kfree_skb tracepoint instead.\n"
@@ -30,9 +32,9 @@ func TestSelectBackend(t *testing.T) {
 	tests := []struct {
 		name           string
 		backend        string
-		netdm          func() (backend, error)
-		tracepoint     func(bool) (backend, error)
-		want           backend
+		netdm          func() (drops.Kernel, error)
+		tracepoint     func(bool) (drops.Kernel, error)
+		want           *fakeBackend
 		kind           string
 		code           int
 		stdout, stderr string
@@ -52,17 +54,25 @@ func TestSelectBackend(t *testing.T) {
 		{name: "tracepoint unusable", backend: backendTracepoint, tracepoint: badTP, code: 1, stderr: tpFailure},
 		{
 			name: "other NET_DM failure", backend: backendAuto, tracepoint: okTP, code: 1,
-			netdm:  func() (backend, error) { return nil, errors.New("socket: too many open files") },
+			netdm:  func() (drops.Kernel, error) { return nil, errors.New("socket: too many open files") },
 			stderr: "dropwatch: socket: too many open files\n",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			b := backends{netdm: tt.netdm, tracepoint: tt.tracepoint, diagnose: func() dropmon.Diagnosis { return notBuilt }}
-			be, kind, code := selectBackend(b, tt.backend, false, &stdout, &stderr)
-			if be != tt.want || kind != tt.kind || code != tt.code {
-				t.Errorf("got %v %q %d, want %v %q %d", be, kind, code, tt.want, tt.kind, tt.code)
+			b := drops.Backends{NetDM: tt.netdm, Tracepoint: tt.tracepoint, Diagnose: func() dropmon.Diagnosis { return notBuilt }}
+			eng, code := selectBackend(drops.Options{Backend: tt.backend, Backends: b}, &stdout, &stderr)
+			kind := ""
+			if eng != nil {
+				kind = eng.Backend()
+				// The engine runs on the fake of its kind.
+				if _, err := eng.Stats(); err != nil || tt.want == nil || !slices.Contains(tt.want.recorded(), "stats-get") {
+					t.Errorf("the engine does not run on the fake it was given: %v", err)
+				}
+			}
+			if kind != tt.kind || code != tt.code {
+				t.Errorf("got %q %d, want %q %d", kind, code, tt.kind, tt.code)
 			}
 			if diff := cmp.Diff(tt.stdout, stdout.String()); diff != "" {
 				t.Errorf("stdout (-want +got):\n%s", diff)
@@ -135,9 +145,9 @@ func TestNoFamilyDiagnosis(t *testing.T) {
 func TestTracepointREPL(t *testing.T) {
 	h := newHarness("set trunc 100\nset queue 10\nset hw true\nshow\nstats\nset alertmode packet\nexit\n")
 	h.be.stats = dropmon.Stats{Software: &dropmon.OriginStats{Dropped: 3}}
-	h.app.backends.netdm = func() (backend, error) { return nil, dropmon.ErrFamilyNotFound }
-	h.app.backends.tracepoint = func(bool) (backend, error) { return h.be, nil }
-	h.app.backends.diagnose = func() dropmon.Diagnosis { return notBuilt }
+	h.app.backends.NetDM = func() (drops.Kernel, error) { return nil, dropmon.ErrFamilyNotFound }
+	h.app.backends.Tracepoint = func(bool) (drops.Kernel, error) { return h.be, nil }
+	h.app.backends.Diagnose = func() dropmon.Diagnosis { return notBuilt }
 	checkCode(t, h.run(t), 0)
 	checkOutput(t, h, "Initializing null lookup method\n"+
 		"dropwatch> set trunc 100\n"+
@@ -167,11 +177,11 @@ func TestTracepointREPL(t *testing.T) {
 // TestStack: with --stack on the tracepoint, each packet block ends with
 // the drop's call chain, perf-style.
 func TestStack(t *testing.T) {
-	tp, ft := newFakeTracepoint(0)
+	tp, ft := newFakeTracepoint()
 	mode := dropmon.ModePacket
 	tp.SetConfig(t.Context(), dropmon.ConfigUpdate{Mode: &mode})
 	h := newHarness("start\n")
-	h.app.backends.tracepoint = func(stacks bool) (backend, error) {
+	h.app.backends.Tracepoint = func(stacks bool) (drops.Kernel, error) {
 		if !stacks {
 			t.Error("--stack did not ask the tracepoint for stacks")
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
 )
 
@@ -220,7 +221,7 @@ func TestSources(t *testing.T) {
 func TestStartup(t *testing.T) {
 	t.Run("no NET_DM family", func(t *testing.T) {
 		h := newHarness("")
-		h.app.backends.netdm = func() (backend, error) { return nil, dropmon.ErrFamilyNotFound }
+		h.app.backends.NetDM = func() (drops.Kernel, error) { return nil, dropmon.ErrFamilyNotFound }
 		checkCode(t, h.run(t, "-l", "kas", "--backend", "netdm"), 1)
 		// Reference §1.1: both lines on stdout, exit 1.
 		checkOutput(t, h, "Unable to find NET_DM family, dropwatch can't work\nCleaning up on socket creation error\n")
@@ -232,7 +233,7 @@ func TestStartup(t *testing.T) {
 	})
 	t.Run("other backend error", func(t *testing.T) {
 		h := newHarness("")
-		h.app.backends.netdm = func() (backend, error) { return nil, errors.New("socket: too many open files") }
+		h.app.backends.NetDM = func() (drops.Kernel, error) { return nil, errors.New("socket: too many open files") }
 		checkCode(t, h.run(t), 1)
 		checkOutput(t, h, "")
 		if want := "dropwatch: socket: too many open files\n"; h.stderr.String() != want {
@@ -254,7 +255,7 @@ func TestStartup(t *testing.T) {
 			h.app.loadSymbols = f.loader
 			if errors.Is(tt.err, os.ErrPermission) {
 				// Opening fails: reported at startup, before any lookup.
-				h.app.loadSymbols = func(string) (symbolFile, error) { return nil, tt.err }
+				h.app.loadSymbols = func(string) (drops.SymbolFile, error) { return nil, tt.err }
 			}
 			h.start("-l", "kas")
 			h.be.waitCall(t, "start -")
@@ -276,7 +277,7 @@ func TestStartup(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := newHarness("start\n")
-		h.app.loadSymbols = openKallsyms
+		h.app.loadSymbols = drops.OpenKallsyms
 		h.start("--kallsyms", path)
 		h.be.waitCall(t, "start -")
 		h.be.send(t, summary(point(0xffffffff878bcae2, 25)))

@@ -10,6 +10,8 @@ import (
 	"os"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
+	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
 	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 )
 
@@ -93,8 +95,8 @@ func explain(op string, err error, hw bool) string {
 	switch {
 	case errors.As(err, &te) && te.Hint != "":
 		return "dropwatch: " + te.Hint
-	case errors.Is(err, errHardwareDrops):
-		return "dropwatch: " + errHardwareDrops.Error() + "; type set hw false."
+	case errors.Is(err, drops.ErrHardwareDrops):
+		return "dropwatch: " + drops.ErrHardwareDrops.Error() + "; type set hw false."
 	case errors.Is(err, dropmon.ErrAlreadyMonitoring):
 		return "dropwatch: the kernel is already monitoring drops: another tool, or a dropwatch that ended without stopping it, started it. Type stop to end it, or run dropwatch --force."
 	case errors.Is(err, dropmon.ErrBusy):
@@ -117,4 +119,16 @@ func explain(op string, err error, hw bool) string {
 		return "dropwatch: the kernel did not answer; the request may or may not have taken effect."
 	}
 	return ""
+}
+
+// symbolsUnusable explains on stderr why the kallsyms method fell back to
+// raw addresses.
+func symbolsUnusable(path string, err error) string {
+	if path == "" {
+		path = kallsyms.DefaultPath
+	}
+	if errors.Is(err, kallsyms.ErrRestricted) {
+		return fmt.Sprintf("dropwatch: every address in %s is zero (kernel.kptr_restrict, or not running as root), so drop locations are printed as raw addresses; run as root or set sysctl kernel.kptr_restrict=0", path)
+	}
+	return fmt.Sprintf("dropwatch: cannot use %s (%v), so drop locations are printed as raw addresses", path, err)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
 
@@ -46,7 +47,7 @@ func TestFilters(t *testing.T) {
 				withRaw(packetWith("NO_SOCKET", 0x86dd, 1), []byte("proto")),
 				withRaw(packetWith("OTHERHOST", 0x800, 2), []byte("port")),
 			},
-			drain: defaultTiming.packetQuiet,
+			drain: drops.DefaultTiming.PacketQuiet,
 			stdout: "drop at: __udp4_lib_rcv+0x9a2/0xc30 (0xffffffff878bcae2)\n" +
 				"origin: software\n" +
 				"input port ifindex: 1\n" +
@@ -62,7 +63,7 @@ func TestFilters(t *testing.T) {
 			name:    "symbol in summary mode",
 			args:    []string{"-l", "kas", "--symbol", "^__udp"},
 			alerts:  []received{summary(point(0xffffffff878bcae2, 3), point(0x1111, 2)), summary(point(0x2222, 1))},
-			drain:   defaultTiming.drain,
+			drain:   drops.DefaultTiming.Drain,
 			stdout:  "3 drops at __udp4_lib_rcv+9a2 (0xffffffff878bcae2) [software]\n",
 			total:   "total: 3 drops in 1 row",
 			records: -1,
@@ -79,7 +80,7 @@ func TestFilters(t *testing.T) {
 			}
 			h.fire(t, time.Second)
 			h.fire(t, tt.drain)
-			h.fire(t, defaultTiming.flushQuiet)
+			h.fire(t, drops.DefaultTiming.FlushQuiet)
 			checkCode(t, h.wait(t), 0)
 			out := h.stdout.String()
 			if !strings.HasPrefix(out, tt.stdout) {

@@ -19,7 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
-	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
 
 const prompt = "dropwatch> "
@@ -124,66 +124,33 @@ func appendHex(dst []byte, v uint64) []byte {
 // appendDecimal appends a number as printf's %d prints it.
 func appendDecimal(dst []byte, v int64) []byte { return strconv.AppendInt(dst, v, 10) }
 
-// summaryLines renders a summary alert: one line per software drop point,
-// then one per hardware trap that has a name. Each line counts as one alert
-// toward the alert limit, as in the C tool. The lines share one string.
-func summaryLines(a *dropmon.Alert, r resolver) []string {
-	var buf [256]byte
-	b := buf[:0]
-	ends := make([]int, 0, len(a.Points)+len(a.HWEntries))
-	for i := range a.Points {
-		sym, found := lookupSymbol(r, a.Points[i].PC)
-		b = appendSummaryPoint(b, &a.Points[i], sym, found)
-		ends = append(ends, len(b))
-	}
-	for i := range a.HWEntries {
-		if a.HWEntries[i].TrapName != "" {
-			b = appendSummaryHW(b, &a.HWEntries[i])
-			ends = append(ends, len(b))
-		}
-	}
-	all := string(b)
-	lines := make([]string, len(ends))
-	start := 0
-	for i, end := range ends {
-		lines[i], start = all[start:end], end
-	}
-	return lines
-}
-
 // appendSummaryPoint appends a software drop point's line, with its
-// symbol when found. The C tool prints counts (u32) with %d, and drops the
-// [module] tag, so that the line keeps its shape.
-func appendSummaryPoint(b []byte, p *dropmon.DropPoint, sym kallsyms.Symbol, found bool) []byte {
-	b = appendDecimal(b, int64(int32(p.Count)))
-	if !found {
+// symbol when resolved. The C tool prints counts (u32) with %d, and drops
+// the [module] tag, so that the line keeps its shape.
+func appendSummaryPoint(b []byte, count uint64, l drops.Location) []byte {
+	b = appendDecimal(b, int64(int32(count)))
+	if !l.Resolved {
 		b = append(b, " drops at location "...)
-		b = appendPointer(b, p.PC)
+		b = appendPointer(b, l.PC)
 		return append(b, " [software]\n"...)
 	}
 	// "%d drops at %s+%x (%p) [software]\n"
 	b = append(b, " drops at "...)
-	b = append(b, sym.DisplayName()...)
+	b = append(b, l.Symbol...)
 	b = append(b, '+')
-	b = strconv.AppendUint(b, sym.Offset, 16)
+	b = strconv.AppendUint(b, l.Offset, 16)
 	b = append(b, " ("...)
-	b = appendPointer(b, p.PC)
+	b = appendPointer(b, l.PC)
 	return append(b, ") [software]\n"...)
 }
 
 // appendSummaryHW appends a hardware trap's line: "%d drops at %s
 // [hardware]\n".
-func appendSummaryHW(b []byte, h *dropmon.HWEntry) []byte {
-	b = appendDecimal(b, int64(int32(h.Count)))
+func appendSummaryHW(b []byte, count uint64, trap string) []byte {
+	b = appendDecimal(b, int64(int32(count)))
 	b = append(b, " drops at "...)
-	b = append(b, h.TrapName...)
+	b = append(b, trap...)
 	return append(b, " [hardware]\n"...)
-}
-
-// packetBlock renders a packet alert (appendPacketBlock).
-func packetBlock(p *dropmon.PacketAlert, loc *time.Location) string {
-	var buf [512]byte
-	return string(appendPacketBlock(buf[:0], p, loc))
 }
 
 // appendPacketBlock appends a packet alert. Each line is printed only when
@@ -344,4 +311,27 @@ func strerror(err error) string {
 func capitalize(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// appendStack appends a drop's kernel call chain (--stack), innermost
+// frame first, as perf script prints one: a tab, the address in 16 hex
+// digits, then the symbol with its offset, or [unknown] as perf says when
+// kallsyms has none.
+func appendStack(b []byte, stack []drops.Frame) []byte {
+	for _, f := range stack {
+		b = append(b, '\t')
+		b = appendPadded(b, f.PC, 16, 16)
+		b = append(b, ' ')
+		b = append(b, frameName(f)...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// frameName is a stack frame's symbol and offset, or [unknown].
+func frameName(f drops.Frame) string {
+	if f.Symbol != "" {
+		return f.Symbol
+	}
+	return "[unknown]"
 }

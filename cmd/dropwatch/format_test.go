@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
 )
 
@@ -31,7 +32,7 @@ ffffffff89d78a20 t __udp4_lib_rcv.cold	[udp_mod]
 ffffffff89d79000 T end_of_mod	[udp_mod]
 `
 
-func testSymbols() resolver {
+func testSymbols() drops.Resolver {
 	t, err := kallsyms.Parse(strings.NewReader(testSymbolsText))
 	if err != nil {
 		panic(err)
@@ -52,7 +53,7 @@ func TestSummaryLines(t *testing.T) {
 	tests := []struct {
 		name  string
 		alert dropmon.Alert
-		res   resolver
+		res   drops.Resolver
 		want  []string
 	}{
 		{
@@ -322,4 +323,36 @@ func TestStrerror(t *testing.T) {
 			t.Errorf("strerror(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
+}
+
+// summaryLines renders a summary alert: one line per software drop point,
+// then one per hardware trap that has a name. Each line counts as one alert
+// toward the alert limit, as in the C tool. The lines share one string.
+func summaryLines(a *dropmon.Alert, r drops.Resolver) []string {
+	var buf [256]byte
+	b := buf[:0]
+	ends := make([]int, 0, len(a.Points)+len(a.HWEntries))
+	for i := range a.Points {
+		b = appendSummaryPoint(b, uint64(a.Points[i].Count), drops.Locate(r, a.Points[i].PC))
+		ends = append(ends, len(b))
+	}
+	for i := range a.HWEntries {
+		if a.HWEntries[i].TrapName != "" {
+			b = appendSummaryHW(b, uint64(a.HWEntries[i].Count), a.HWEntries[i].TrapName)
+			ends = append(ends, len(b))
+		}
+	}
+	all := string(b)
+	lines := make([]string, len(ends))
+	start := 0
+	for i, end := range ends {
+		lines[i], start = all[start:end], end
+	}
+	return lines
+}
+
+// packetBlock renders a packet alert (appendPacketBlock).
+func packetBlock(p *dropmon.PacketAlert, loc *time.Location) string {
+	var buf [512]byte
+	return string(appendPacketBlock(buf[:0], p, loc))
 }

@@ -19,7 +19,9 @@ import (
 	"github.com/chzyer/readline"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
+	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 )
 
 // waitLimit bounds how long a test waits for dropwatch to do something; it
@@ -233,7 +235,7 @@ func (f *fakeBackend) Stats(ctx context.Context) (*dropmon.Stats, error) {
 	return &s, nil
 }
 
-func (f *fakeBackend) Listen() (eventSource, error) {
+func (f *fakeBackend) Listen() (drops.Events, error) {
 	if err := f.record("listen", "listen"); err != nil {
 		return nil, err
 	}
@@ -323,10 +325,10 @@ func newHarness(stdin string) *harness {
 		stdout: h.stdout,
 		stderr: h.stderr,
 		sigs:   h.sigs,
-		backends: backends{
-			netdm:      func() (backend, error) { return h.be, nil },
-			tracepoint: func(bool) (backend, error) { return nil, errors.New("no tracepoint in tests") },
-			diagnose:   func() dropmon.Diagnosis { return dropmon.Diagnosis{} },
+		backends: drops.Backends{
+			NetDM:      func() (drops.Kernel, error) { return h.be, nil },
+			Tracepoint: func(bool) (drops.Kernel, error) { return nil, errors.New("no tracepoint in tests") },
+			Diagnose:   func() dropmon.Diagnosis { return dropmon.Diagnosis{} },
 		},
 		loadSymbols: newFakeFile().loader,
 		fetchFamily: func(context.Context) ([]byte, error) {
@@ -334,7 +336,7 @@ func newHarness(stdin string) *harness {
 		},
 		clock:  h.clock,
 		loc:    time.UTC,
-		timing: defaultTiming, // distinct durations: a test can tell the timers apart
+		timing: drops.DefaultTiming, // distinct durations: a test can tell the timers apart
 		tuneReadline: func(c *readline.Config) {
 			c.FuncMakeRaw = func() error { return nil }
 			c.FuncExitRaw = func() error { return nil }
@@ -439,4 +441,30 @@ func (h *harness) noTimer(t *testing.T) {
 	for _, tm := range h.timers {
 		t.Errorf("dropwatch set an unexpected %v timer", tm.d)
 	}
+}
+
+// fakeTracer hands out the drops a test feeds it, as the tracepoint's
+// perf ring buffers do.
+type fakeTracer struct {
+	feed chan []skbtrace.Drop
+	lost uint64
+}
+
+func (f *fakeTracer) Read(ctx context.Context) ([]skbtrace.Drop, error) {
+	select {
+	case d := <-f.feed:
+		return d, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (f *fakeTracer) Stats() skbtrace.Stats { return skbtrace.Stats{Lost: f.lost} }
+
+func (f *fakeTracer) Close() error { return nil }
+
+// newFakeTracepoint is the tracepoint backend on a fake tracer.
+func newFakeTracepoint() (drops.Kernel, *fakeTracer) {
+	ft := &fakeTracer{feed: make(chan []skbtrace.Drop, 10)}
+	return drops.NewTracepoint(func() (drops.Tracer, error) { return ft, nil }), ft
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
 
 // TestJSON: with --json, stdout holds one JSON object per alert and a
@@ -19,8 +21,8 @@ func TestJSON(t *testing.T) {
 	h.be.send(t, summary(point(0xffffffff878bcae2, 5), point(0x1111, 2)))
 	h.be.send(t, packetAlert(1))
 	h.fire(t, 5*time.Second)
-	h.fire(t, defaultTiming.drain)
-	h.fire(t, defaultTiming.flushQuiet)
+	h.fire(t, drops.DefaultTiming.Drain)
+	h.fire(t, drops.DefaultTiming.FlushQuiet)
 	checkCode(t, h.wait(t), 0)
 	var got []map[string]any
 	for i, line := range strings.Split(strings.TrimSuffix(h.stdout.String(), "\n"), "\n") {

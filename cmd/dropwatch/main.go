@@ -14,6 +14,7 @@ import (
 
 	"github.com/chzyer/readline"
 
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
 
@@ -43,12 +44,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		stdin: stdin, stdout: stdout, stderr: stderr,
 		terminal:    isTerminal(stdin),
 		sigs:        sigs,
-		backends:    realBackends,
+		backends:    drops.DefaultBackends(),
 		fetchFamily: func(ctx context.Context) ([]byte, error) { return nlpcap.FetchFamily(ctx, "NET_DM") },
-		loadSymbols: openKallsyms,
-		clock:       realClock{},
+		loadSymbols: drops.OpenKallsyms,
 		loc:         time.Local,
-		timing:      defaultTiming,
 		// At a terminal, history is kept across sessions (history.go).
 		tuneReadline: useHistory,
 	}

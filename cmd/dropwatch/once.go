@@ -17,6 +17,7 @@ import (
 
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
 
@@ -35,7 +36,7 @@ func (a *app) once(s *session, o options) int {
 	if !s.onceConfig(o) {
 		return 1
 	}
-	if s.filter != nil && s.filter.NeedsPacketMode() && s.modeKnown && s.mode != dropmon.ModePacket {
+	if mode, known := s.eng.Mode(); s.filter != nil && s.filter.NeedsPacketMode() && known && mode != dropmon.ModePacket {
 		fmt.Fprintf(s.stderr, "dropwatch: --%s needs packet alerts, and the kernel sends summary alerts: --passive cannot change its mode\n", o.packetFilterFlag)
 		return 2
 	}
@@ -85,10 +86,7 @@ func (s *session) onceConfig(o options) bool {
 		return false
 	}
 	if o.mode == "" {
-		var c *dropmon.Config
-		if s.request(func(ctx context.Context) (err error) { c, err = s.be.Config(ctx); return err }) == nil {
-			s.mode, s.modeKnown = c.Mode, true
-		}
+		_, _ = s.eng.Config()
 	}
 	return true
 }
@@ -134,7 +132,7 @@ func (a *app) openPcap(s *session, o options) (func(), error) {
 	}
 	pw, err := nlpcap.NewWriter(out, nlpcap.Options{SnapLen: snap})
 	if err == nil {
-		err = pw.WriteDatagram(a.familyRecord(s.be))
+		err = pw.WriteDatagram(a.familyRecord(s.eng))
 	}
 	if err != nil {
 		closeOut()
@@ -151,12 +149,13 @@ func (a *app) openPcap(s *session, o options) (func(), error) {
 // familyRecord is the kernel's CTRL_CMD_NEWFAMILY reply for NET_DM, or,
 // if it cannot be had or names another ID, an equivalent message built
 // from the ID the backend resolved.
-func (a *app) familyRecord(be backend) []byte {
-	var id uint16
-	if f, ok := be.(interface{ FamilyID() uint16 }); ok {
-		id = f.FamilyID()
+func (a *app) familyRecord(eng *drops.Engine) []byte {
+	id, _ := eng.FamilyID()
+	timeout := a.timing.Request
+	if timeout == 0 {
+		timeout = drops.DefaultTiming.Request
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), a.timing.request)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if b, err := a.fetchFamily(ctx); err == nil {
 		if f, err := nlpcap.ParseFamilyMessage(b); err == nil && f.ID == id {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
 
 // zeroLosses is the table's loss line when nothing was lost.
@@ -47,9 +48,9 @@ func TestOnce(t *testing.T) {
 	h.be.send(t, summary(point(0xffffffff878bcae2, 3))) // a pending batch, drained
 	h.stdout.waitFor(t, "3 drops at __udp4_lib_rcv+9a2")
 	checkCalls(t, h, "config-get", "listen", "stats-get", "start -") // no STOP before the drain ends
-	h.fire(t, defaultTiming.drain)
+	h.fire(t, drops.DefaultTiming.Drain)
 	h.be.waitCall(t, "stop -")
-	h.fire(t, defaultTiming.flushQuiet)
+	h.fire(t, drops.DefaultTiming.FlushQuiet)
 	checkCode(t, h.wait(t), 0)
 	checkCalls(t, h, "config-get", "listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor")
 	out := h.stdout.String()
@@ -93,8 +94,8 @@ func TestOnceEnds(t *testing.T) {
 			args: []string{"--once", "1m"},
 			drive: func(t *testing.T, h *harness) {
 				h.sigs <- syscall.SIGTERM
-				h.fire(t, defaultTiming.drain)
-				h.fire(t, defaultTiming.flushQuiet)
+				h.fire(t, drops.DefaultTiming.Drain)
+				h.fire(t, drops.DefaultTiming.FlushQuiet)
 			},
 			calls: []string{"config-get", "listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor"},
 		},
@@ -166,7 +167,7 @@ func TestOnceInterruptedDuringDrain(t *testing.T) {
 	h.fire(t, 2*time.Second)
 	// The signal must come after dropwatch has seen the time up, which
 	// it shows by setting the drain's timer; before, it starts the drain.
-	h.waitTimer(t, defaultTiming.drain)
+	h.waitTimer(t, drops.DefaultTiming.Drain)
 	h.sigs <- os.Interrupt
 	checkCode(t, h.wait(t), 0)
 	checkCalls(t, h, "config-get", "listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor")
@@ -177,12 +178,12 @@ func TestOnceInterruptedDuringDrain(t *testing.T) {
 func TestOnceTracepointSettings(t *testing.T) {
 	h := newHarness("")
 	h.app.stdin = blockingReader{}
-	h.app.backends.tracepoint = func(bool) (backend, error) { return h.be, nil }
+	h.app.backends.Tracepoint = func(bool) (drops.Kernel, error) { return h.be, nil }
 	h.start("--backend", "tracepoint", "--once", "1", "--hw", "--trunc", "5", "--queue", "7")
 	h.be.waitCall(t, "start -")
 	h.fire(t, time.Second)
-	h.fire(t, defaultTiming.drain)
-	h.fire(t, defaultTiming.flushQuiet)
+	h.fire(t, drops.DefaultTiming.Drain)
+	h.fire(t, drops.DefaultTiming.FlushQuiet)
 	checkCode(t, h.wait(t), 0)
 	want := "Initializing null lookup method\n" +
 		"dropwatch: --hw: set hw does not apply to the skb:kfree_skb tracepoint backend: it reports software drops only\n" +

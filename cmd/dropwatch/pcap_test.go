@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
 
@@ -72,8 +73,8 @@ func TestPcap(t *testing.T) {
 			h.be.send(t, withRaw(packetAlert(1), raw1))
 			h.be.send(t, withRaw(packetAlert(2), raw2))
 			h.fire(t, time.Second)
-			h.fire(t, defaultTiming.packetQuiet)
-			h.fire(t, defaultTiming.flushQuiet)
+			h.fire(t, drops.DefaultTiming.PacketQuiet)
+			h.fire(t, drops.DefaultTiming.FlushQuiet)
 			checkCode(t, h.wait(t), 0)
 			var file []byte
 			if tt.name == "file" {
@@ -101,8 +102,8 @@ func TestPcap(t *testing.T) {
 // TestPcapNeedsNetDM: the tracepoint has no NET_DM messages to write.
 func TestPcapNeedsNetDM(t *testing.T) {
 	h := newHarness("")
-	h.app.backends.netdm = func() (backend, error) { return nil, dropmon.ErrFamilyNotFound }
-	h.app.backends.tracepoint = func(bool) (backend, error) { return h.be, nil }
+	h.app.backends.NetDM = func() (drops.Kernel, error) { return nil, dropmon.ErrFamilyNotFound }
+	h.app.backends.Tracepoint = func(bool) (drops.Kernel, error) { return h.be, nil }
 	checkCode(t, h.run(t, "--once", "1s", "-w", filepath.Join(t.TempDir(), "x.pcap")), 2)
 	checkOutput(t, h, "")
 	if want := "dropwatch: -w writes NET_DM messages, and the skb:kfree_skb tracepoint backend, which runs here, has none\n"; !strings.HasSuffix(h.stderr.String(), want) {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
 
 // Expected output is written from the C tool's transcripts (testdata) and
@@ -112,17 +113,17 @@ func TestTranscripts(t *testing.T) {
 				summary(point(0xffffffff878bcae2, 109)),
 				summary(point(0xffffffff878bcae2, 33)),
 			},
-			drainEnd: defaultTiming.drain,
+			drainEnd: drops.DefaultTiming.Drain,
 		},
 		{
 			file: "c-6.1-summary-null.txt", input: "start\n",
 			alerts:   []received{summary(point(0xffffffff878bcae2, 25))},
-			drainEnd: defaultTiming.drain,
+			drainEnd: drops.DefaultTiming.Drain,
 		},
 		{
 			file: "c-6.1-packet.txt", args: []string{"-l", "kas"}, input: "set alertmode packet\nstart\n",
 			alerts:   []received{packetAlert(730595860), packetAlert(736095300)},
-			drainEnd: defaultTiming.packetQuiet,
+			drainEnd: drops.DefaultTiming.PacketQuiet,
 			calls:    []string{"config mode=packet"},
 		},
 	}
@@ -137,7 +138,7 @@ func TestTranscripts(t *testing.T) {
 			h.stdout.waitFor(t, strings.TrimSuffix(want, "Got a stop message\n"))
 			h.sigs <- os.Interrupt
 			h.fire(t, tt.drainEnd)
-			h.fire(t, defaultTiming.flushQuiet)
+			h.fire(t, drops.DefaultTiming.FlushQuiet)
 			checkCode(t, h.wait(t), 0)
 			checkOutput(t, h, want+eofTail)
 			checkCalls(t, h, append(tt.calls, "listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor")...)
@@ -157,11 +158,11 @@ func TestDrainBeforeStop(t *testing.T) {
 	h.be.send(t, summary(point(0x2222, 2)))
 	h.stdout.waitFor(t, "2 drops at location 0x2222 [software]\n")
 	checkCalls(t, h, "listen", "stats-get", "start -") // no STOP while draining
-	h.fire(t, defaultTiming.drain)
+	h.fire(t, drops.DefaultTiming.Drain)
 	h.be.waitCall(t, "stop -")
 	h.be.send(t, summary(point(0x3333, 3)))
 	h.stdout.waitFor(t, "3 drops at location 0x3333 [software]\n")
-	h.fire(t, defaultTiming.flushQuiet)
+	h.fire(t, drops.DefaultTiming.FlushQuiet)
 	checkCode(t, h.wait(t), 0)
 	checkOutput(t, h, startedOutput+
 		"1 drops at location 0x1111 [software]\n"+
@@ -183,7 +184,7 @@ func TestSecondInterruptSkipsDrain(t *testing.T) {
 		"Got a stop message\n"+
 		eofTail)
 	// Only the drain timer was set: no flush after STOP.
-	h.fire(t, defaultTiming.drain)
+	h.fire(t, drops.DefaultTiming.Drain)
 	h.noTimer(t)
 }
 
@@ -279,8 +280,8 @@ func TestStopOnlyWhatWeStarted(t *testing.T) {
 			drive: func(t *testing.T, h *harness) {
 				h.be.waitCall(t, "start -")
 				h.sigs <- syscall.SIGTERM
-				h.fire(t, defaultTiming.drain)
-				h.fire(t, defaultTiming.flushQuiet)
+				h.fire(t, drops.DefaultTiming.Drain)
+				h.fire(t, drops.DefaultTiming.FlushQuiet)
 			},
 			code:  143,
 			calls: []string{"listen", "stats-get", "start -", "stop -", "stats-get", "close-monitor"},
@@ -426,10 +427,10 @@ func TestLossesReported(t *testing.T) {
 // TestTracepointLosses: on the tracepoint, the tracer's lost samples are
 // counted, and no STATS_GET is sent.
 func TestTracepointLosses(t *testing.T) {
-	tp, ft := newFakeTracepoint(time.Hour)
+	tp, ft := newFakeTracepoint()
 	ft.lost = 6
 	h := newHarness("start\n")
-	h.app.backends.tracepoint = func(bool) (backend, error) { return tp, nil }
+	h.app.backends.Tracepoint = func(bool) (drops.Kernel, error) { return tp, nil }
 	h.start("--backend", "tracepoint")
 	h.stdout.waitFor(t, msgIssueCtrlC)
 	h.interruptTwice()

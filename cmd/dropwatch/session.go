@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,41 +12,9 @@ import (
 
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
-
-// timing holds the delays of a session; tests shorten them.
-type timing struct {
-	// request bounds every request to the kernel (dropmon's default too).
-	request time.Duration
-	// drain is how long dropwatch keeps printing after Ctrl-C before it
-	// sends STOP: in summary mode the kernel holds each CPU's counts for
-	// 1 s after the first drop of a batch and discards them on STOP.
-	drain time.Duration
-	// packetQuiet ends the drain early in packet mode, where the kernel
-	// sends each alert as soon as its work item runs: once no alert has
-	// come for this long, nothing is pending.
-	packetQuiet time.Duration
-	// flushQuiet is how long dropwatch reads after the STOP reply for
-	// alerts the kernel sent before it.
-	flushQuiet time.Duration
-}
-
-var defaultTiming = timing{
-	request:     dropmon.DefaultTimeout,
-	drain:       1200 * time.Millisecond,
-	packetQuiet: 250 * time.Millisecond,
-	flushQuiet:  100 * time.Millisecond,
-}
-
-// clock is time.After, replaced by a fake in tests.
-type clock interface {
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // output is standard output. It remembers the first write error (EPIPE when
 // the reader of a pipe went away), after which dropwatch stops monitoring
@@ -89,39 +56,26 @@ func (o *output) failed() error {
 	return o.err
 }
 
-// session is the state of the REPL: the settings of the C tool's globals
-// and whether this process left the kernel monitoring.
+// session is the state of the REPL: the settings of the C tool's globals,
+// and the engine, which knows the kernel's mode and whether this process
+// left the kernel monitoring.
 type session struct {
-	be     backend
-	res    resolver
+	eng    *drops.Engine
 	out    *output
 	stderr io.Writer
 	sigs   <-chan os.Signal
-	clock  clock
 	loc    *time.Location
-	timing timing
-	force  bool // --force: send STOP before START
 	// passive (--passive): start only listens; no CONFIG, START or STOP
 	// unless the user types stop.
 	passive bool
 	cmds    []command // the command table (a field, to break an initialization cycle)
 	// terminal: commands come from a terminal, through readline.
 	terminal bool
-	// tracepoint: the backend is skb:kfree_skb, not NET_DM; stacks: it
-	// reports each packet alert's call chain (--stack).
-	tracepoint, stacks bool
+	// tracepoint: the backend is skb:kfree_skb, not NET_DM.
+	tracepoint bool
 
 	alertLimit uint64
 	sw, hw     bool
-	// mode is the kernel's alert mode when known: set, shown or seen in
-	// this session. Only the drain before STOP depends on it.
-	mode      dropmon.AlertMode
-	modeKnown bool
-	// started: this process started monitoring and has not stopped it
-	// since. Only then does dropwatch send STOP on its own (at exit, on
-	// SIGTERM, on a write error or a panic); monitoring that another tool
-	// started is stopped only when the user types stop.
-	started bool
 	// pending is the line being read while the REPL waits for a signal.
 	pending chan lineResult
 
@@ -159,19 +113,12 @@ func (s *session) warn(format string, args ...any) { fmt.Fprintf(s.stderr, forma
 // hint prints dropwatch's explanation of a failure, if it has one.
 func (s *session) hint(op string, err error) {
 	h := explain(op, err, s.hw)
-	if op == "start" && s.started && errors.Is(err, dropmon.ErrAlreadyMonitoring) {
+	if op == "start" && s.eng.Started() && errors.Is(err, dropmon.ErrAlreadyMonitoring) {
 		h = "dropwatch: the kernel still monitors for this dropwatch, whose STOP failed: type stop."
 	}
 	if h != "" {
 		fmt.Fprintln(s.stderr, h)
 	}
-}
-
-// request runs one request to the kernel with the session's timeout.
-func (s *session) request(f func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.timing.request)
-	defer cancel()
-	return f(ctx)
 }
 
 // source is what START and STOP carry: like the C tool, a flag only for
@@ -254,9 +201,7 @@ func (s *session) setAlertMode(args []string) error {
 		return fmt.Errorf("invalid alert mode %q: usage: set alertmode summary|packet", arg)
 	}
 	s.say(msgSettingMode)
-	if s.configure(dropmon.ConfigUpdate{Mode: &mode}, msgModeSet) {
-		s.mode, s.modeKnown = mode, true
-	}
+	s.configure(dropmon.ConfigUpdate{Mode: &mode}, msgModeSet)
 	return nil
 }
 
@@ -311,7 +256,7 @@ func (s *session) setLength(args []string, usage, setting, done string, put func
 // configure sends a CONFIG request and reports its outcome as the C tool
 // does, which then ends the program on failure; dropwatch carries on.
 func (s *session) configure(u dropmon.ConfigUpdate, done string) bool {
-	err := s.request(func(ctx context.Context) error { return s.be.SetConfig(ctx, u) })
+	err := s.eng.SetConfig(u)
 	s.configFailed = err != nil
 	if err != nil {
 		s.printf(fmtConfigFailed, strerror(err))
@@ -362,14 +307,12 @@ func (s *session) show(args []string) error {
 		return err
 	}
 	s.say(msgGettingConfig)
-	var c *dropmon.Config
-	err := s.request(func(ctx context.Context) (err error) { c, err = s.be.Config(ctx); return err })
+	c, err := s.eng.Config()
 	if err != nil {
 		s.warn(fmtGetConfigFailed, strerror(err))
 		s.hint("get", err)
 		return nil
 	}
-	s.mode, s.modeKnown = c.Mode, true
 	if s.tracepoint {
 		// Truncation and queue length are NET_DM's: only the mode is
 		// the tracepoint backend's.
@@ -385,8 +328,7 @@ func (s *session) stats(args []string) error {
 		return err
 	}
 	s.say(msgGettingStats)
-	var st *dropmon.Stats
-	err := s.request(func(ctx context.Context) (err error) { st, err = s.be.Stats(ctx); return err })
+	st, err := s.eng.Stats()
 	if err != nil {
 		s.warn(fmtGetStatsFailed, strerror(err))
 		s.hint("get", err)
@@ -421,21 +363,23 @@ func (s *session) stop(args []string) error {
 // fails; dropwatch returns to the prompt, and still owes the kernel a STOP
 // at exit if it had started monitoring.
 func (s *session) sendStop() bool {
-	err := s.request(func(ctx context.Context) error { return s.be.Stop(ctx, s.source()) })
-	if err != nil {
-		s.printf(fmtStopFailed, strerror(err))
-		s.hint("stop", err)
+	if err := s.eng.Stop(s.source()); err != nil {
+		s.stopFailed(err)
 		return false
 	}
-	s.started = false
 	return true
+}
+
+func (s *session) stopFailed(err error) {
+	s.printf(fmtStopFailed, strerror(err))
+	s.hint("stop", err)
 }
 
 // cleanup leaves the kernel as dropwatch found it: if this process started
 // monitoring and has not stopped it, it sends STOP.
 func (s *session) cleanup() {
-	if s.started {
-		s.sendStop()
+	if tried, err := s.eng.StopOwned(s.source()); tried && err != nil {
+		s.stopFailed(err)
 	}
 }
 

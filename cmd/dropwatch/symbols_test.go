@@ -1,16 +1,15 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
 	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 	"github.com/google/go-cmp/cmp"
@@ -63,7 +62,7 @@ func (f *fakeFile) Resolve(pcs []uint64) ([]kallsyms.Match, error) {
 	return kallsyms.Resolve(strings.NewReader(testSymbolsText), pcs...)
 }
 
-func (f *fakeFile) Load() (resolver, error) {
+func (f *fakeFile) Load() (drops.Resolver, error) {
 	f.record("load")
 	if f.release != nil {
 		<-f.release
@@ -86,7 +85,7 @@ func (f *fakeFile) checkReads(t *testing.T, want ...string) {
 }
 
 // loader returns f as the file at any path.
-func (f *fakeFile) loader(string) (symbolFile, error) { return f, nil }
+func (f *fakeFile) loader(string) (drops.SymbolFile, error) { return f, nil }
 
 // Addresses in testSymbolsText.
 const (
@@ -96,126 +95,11 @@ const (
 	pcCold  = 0xffffffff89d78a30 // __udp4_lib_rcv.cold+10 [udp_mod]
 )
 
-// TestSymbols follows the reads of the kallsyms file through a session's
-// lookups: the new addresses of the first alert in one scan, then the
-// table, loaded once, for every address not scanned.
-func TestSymbols(t *testing.T) {
-	f := newFakeFile()
-	s := newSymbols(f, func(err error) { t.Errorf("reported %v", err) })
-	if got := f.recorded(); len(got) != 0 {
-		t.Fatalf("read before the first lookup: %q", got)
-	}
-	type step struct {
-		prepare []uint64 // an alert's addresses, or a single Lookup
-		lookup  uint64
-		want    string // the symbol, or "" when not found
-		reads   []string
-	}
-	steps := []step{
-		{prepare: []uint64{pcUDP, pcTCP, pcUDP}, lookup: pcUDP, want: "__udp4_lib_rcv+0x9a2", reads: []string{"resolve 0xffffffff878bcae2 0xffffffff82094413"}},
-		{lookup: pcTCP, want: "tcp_v4_rcv+0x1a3"},
-		{prepare: []uint64{pcTCP, pcUDP}, lookup: pcUDP, want: "__udp4_lib_rcv+0x9a2"},
-		{lookup: pcDemux, want: "udp_v4_early_demux+0x10", reads: []string{"load"}},
-		{prepare: []uint64{pcCold, 0x1}, lookup: pcCold, want: "__udp4_lib_rcv.cold+0x10 [udp_mod]"},
-		{lookup: 0x1},
-		{lookup: pcUDP, want: "__udp4_lib_rcv+0x9a2"},
-	}
-	var reads []string
-	for i, st := range steps {
-		if st.prepare != nil {
-			s.Prepare(st.prepare)
-		}
-		sym, ok := s.Lookup(st.lookup)
-		got := ""
-		if ok {
-			got = sym.String()
-		}
-		reads = append(reads, st.reads...)
-		if got != st.want {
-			t.Errorf("step %d: Lookup(%#x) = %q, want %q", i, st.lookup, got, st.want)
-		}
-		if diff := cmp.Diff(reads, f.recorded()); diff != "" {
-			t.Fatalf("step %d: reads of the file (-want +got):\n%s", i, diff)
-		}
-	}
-}
-
-// A file that fails its scan is reported once and leaves raw addresses,
-// without another read; one that fails to load after a good scan is
-// reported once, keeps the scanned answers and leaves the rest raw.
-func TestSymbolsFail(t *testing.T) {
-	var reports []string
-	report := func(err error) { reports = append(reports, err.Error()) }
-
-	f := newFakeFile()
-	f.err = kallsyms.ErrRestricted
-	s := newSymbols(f, report)
-	for _, pc := range []uint64{pcUDP, pcTCP, pcUDP} {
-		if sym, ok := s.Lookup(pc); ok {
-			t.Errorf("Lookup(%#x) = %v with a restricted file", pc, sym)
-		}
-	}
-	f.checkReads(t, "resolve 0xffffffff878bcae2")
-	if diff := cmp.Diff([]string{kallsyms.ErrRestricted.Error()}, reports); diff != "" {
-		t.Errorf("reports (-want +got):\n%s", diff)
-	}
-
-	reports = nil
-	f = newFakeFile()
-	f.loadErr = os.ErrPermission
-	s = newSymbols(f, report)
-	got := map[uint64]bool{}
-	for _, pc := range []uint64{pcUDP, pcTCP, pcDemux, pcUDP} {
-		_, got[pc] = s.Lookup(pc)
-	}
-	want := map[uint64]bool{pcUDP: true, pcTCP: false, pcDemux: false}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("found (-want +got):\n%s", diff)
-	}
-	f.checkReads(t, "resolve 0xffffffff878bcae2", "load")
-	if diff := cmp.Diff([]string{os.ErrPermission.Error()}, reports); diff != "" {
-		t.Errorf("reports (-want +got):\n%s", diff)
-	}
-}
-
-// The file opened at startup is what the first read reads, so a --kallsyms
-// path checked at startup is the one used; later reads open the path again.
-func TestKallsymsFileReads(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "kallsyms")
-	if err := os.WriteFile(path, []byte(testSymbolsText), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	file, err := openKallsyms(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
-	}
-	m, err := file.Resolve([]uint64{pcUDP})
-	if err != nil || !m[0].OK || m[0].String() != "__udp4_lib_rcv+0x9a2" {
-		t.Fatalf("Resolve on the descriptor opened before the file was removed = %v, %v", m, err)
-	}
-	if _, err := file.Load(); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("Load after the file was removed: %v, want it to open the path again and fail", err)
-	}
-	if err := os.WriteFile(path, []byte(testSymbolsText), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r, err := file.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sym, ok := r.Lookup(pcTCP); !ok || sym.String() != "tcp_v4_rcv+0x1a3" {
-		t.Errorf("Lookup in the loaded table = %v, %v", sym, ok)
-	}
-}
-
 // A --kallsyms path that cannot be opened is reported at startup, even in
 // a session that never looks a symbol up.
 func TestKallsymsUnopenable(t *testing.T) {
 	h := newHarness("exit\n")
-	h.app.loadSymbols = openKallsyms
+	h.app.loadSymbols = drops.OpenKallsyms
 	path := t.TempDir() + "/missing"
 	checkCode(t, h.run(t, "--kallsyms", path), 0)
 	want := "dropwatch: cannot use " + path + " (open " + path + ": no such file or directory), so drop locations are printed as raw addresses\n"
@@ -311,12 +195,12 @@ func TestKallsymsNotReadInPacketMode(t *testing.T) {
 func TestKallsymsStackLoadsInBackground(t *testing.T) {
 	f := newFakeFile()
 	f.release = make(chan struct{})
-	tp, ft := newFakeTracepoint(0)
+	tp, ft := newFakeTracepoint()
 	mode := dropmon.ModePacket
 	tp.SetConfig(t.Context(), dropmon.ConfigUpdate{Mode: &mode})
 	h := newHarness("start\n")
 	h.app.loadSymbols = f.loader
-	h.app.backends.tracepoint = func(bool) (backend, error) { return tp, nil }
+	h.app.backends.Tracepoint = func(bool) (drops.Kernel, error) { return tp, nil }
 	h.start("--backend", "tracepoint", "--stack", "-l", "kas")
 	h.stdout.waitFor(t, "Issue Ctrl-C to stop monitoring\n")
 	select {
@@ -343,7 +227,7 @@ func TestDrainWaitsForSymbols(t *testing.T) {
 	h, f := startSlowSymbols(t)
 	h.sigs <- os.Interrupt
 	feedSlowAlert(t, h, f)
-	h.fire(t, defaultTiming.drain)
+	h.fire(t, drops.DefaultTiming.Drain)
 	// The printer must not STOP while the alert is being rendered. A STOP
 	// would come at once; 300 ms without one is enough to catch it here.
 	select {
@@ -353,7 +237,7 @@ func TestDrainWaitsForSymbols(t *testing.T) {
 	}
 	close(f.hold)
 	h.be.waitCall(t, "stop -")
-	h.fire(t, defaultTiming.flushQuiet)
+	h.fire(t, drops.DefaultTiming.FlushQuiet)
 	checkSlowAlert(t, h)
 }
 
@@ -399,14 +283,14 @@ func checkSlowAlert(t *testing.T, h *harness) {
 func TestFlushWaitsForSymbols(t *testing.T) {
 	h, f := startSlowSymbols(t)
 	h.sigs <- os.Interrupt
-	h.fire(t, defaultTiming.drain)
+	h.fire(t, drops.DefaultTiming.Drain)
 	h.be.waitCall(t, "stop -")
 	feedSlowAlert(t, h, f)
 	// The quiet period passes while the alert is being rendered: the
 	// flush waits another.
-	h.fire(t, defaultTiming.flushQuiet)
+	h.fire(t, drops.DefaultTiming.FlushQuiet)
 	close(f.hold)
 	h.stdout.waitFor(t, "25 drops at __udp4_lib_rcv+9a2 (0xffffffff878bcae2) [software]\n")
-	h.fire(t, defaultTiming.flushQuiet)
+	h.fire(t, drops.DefaultTiming.FlushQuiet)
 	checkSlowAlert(t, h)
 }

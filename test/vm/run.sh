@@ -310,9 +310,11 @@ build() {
 			log "  cmd/$cmd does not exist yet: tests that need it will SKIP"
 		fi
 	done
-	# The top-level testdata, which tests reach as ../../testdata from
-	# their package directory (kernel captures, packets).
-	cp -r "$ROOT/testdata" "$c/src/"
+	# The top-level testdata and man pages, which tests reach as
+	# ../../testdata and ../../man from their package directory (kernel
+	# captures, packets; the man page tests of cmd/dropwatch and
+	# cmd/dwdump run in the guest too).
+	cp -r "$ROOT/testdata" "$ROOT/man" "$c/src/"
 	while read -r dir; do
 		[[ -n $dir ]] || continue
 		name=${dir//\//_}

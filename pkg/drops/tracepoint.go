@@ -1,4 +1,4 @@
-package main
+package drops
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 // text. Only software drops exist, and the configuration lives in the
 // process: there is no other tool to share it with.
 type tracepoint struct {
-	open     func() (dropReader, error)
+	open     func() (Tracer, error)
 	interval time.Duration // of a summary batch
 
 	mu     sync.Mutex
@@ -29,8 +29,8 @@ type tracepoint struct {
 	lost   uint64 // samples the last tracer lost, for stats
 }
 
-// dropReader is a *skbtrace.Tracer.
-type dropReader interface {
+// Tracer is what the tracepoint backend reads: a *skbtrace.Tracer.
+type Tracer interface {
 	Read(ctx context.Context) ([]skbtrace.Drop, error)
 	Stats() skbtrace.Stats
 	Close() error
@@ -39,11 +39,20 @@ type dropReader interface {
 // summaryInterval is the kernel's dm_delay: one summary per second.
 const summaryInterval = time.Second
 
+// NewTracepoint returns the tracepoint backend reading the tracers open
+// returns, one per Listen: a program's own, or a test's fake. Open builds
+// the real one, which opens skb:kfree_skb.
+func NewTracepoint(open func() (Tracer, error)) Kernel {
+	t := newTracepoint(false)
+	t.open = open
+	return t
+}
+
 // newTracepoint returns the tracepoint backend; with stacks, each drop
 // carries its kernel call chain (PERF_SAMPLE_CALLCHAIN).
 func newTracepoint(stacks bool) *tracepoint {
 	return &tracepoint{
-		open: func() (dropReader, error) {
+		open: func() (Tracer, error) {
 			return skbtrace.Open(skbtrace.Options{Clock: skbtrace.ClockRealtime, Stacks: stacks})
 		},
 		interval: summaryInterval,
@@ -51,7 +60,7 @@ func newTracepoint(stacks bool) *tracepoint {
 	}
 }
 
-// probe opens the tracepoint once and closes it, so that dropwatch knows
+// probe opens the tracepoint once and closes it, so that Open knows
 // at startup whether it can be used (tracefs, perf events, privileges).
 func (t *tracepoint) probe() error {
 	r, err := t.open()
@@ -61,13 +70,15 @@ func (t *tracepoint) probe() error {
 	return r.Close()
 }
 
-var errHardwareDrops = fmt.Errorf("the skb:kfree_skb tracepoint reports software drops only: %w", errors.ErrUnsupported)
+// ErrHardwareDrops is START of hardware drops on the tracepoint backend.
+// It matches errors.ErrUnsupported.
+var ErrHardwareDrops = fmt.Errorf("the skb:kfree_skb tracepoint reports software drops only: %w", errors.ErrUnsupported)
 
 // Start and Stop have nothing to do: the perf events are enabled while a
 // source is open.
 func (t *tracepoint) Start(ctx context.Context, src dropmon.Source) error {
 	if src == dropmon.SourceHardware {
-		return errHardwareDrops
+		return ErrHardwareDrops
 	}
 	return nil
 }
@@ -106,7 +117,7 @@ func (t *tracepoint) Stats(ctx context.Context) (*dropmon.Stats, error) {
 
 func (t *tracepoint) Close() error { return nil }
 
-func (t *tracepoint) Listen() (eventSource, error) {
+func (t *tracepoint) Listen() (Events, error) {
 	r, err := t.open()
 	if err != nil {
 		return nil, err
@@ -119,7 +130,7 @@ func (t *tracepoint) Listen() (eventSource, error) {
 // tracepointSource is an open tracer.
 type tracepointSource struct {
 	tp   *tracepoint
-	r    dropReader
+	r    Tracer
 	mode dropmon.AlertMode
 	agg  skbtrace.Aggregator
 	// due is when the pending summary batch is sent; zero if none is.
@@ -189,7 +200,7 @@ func packetEvents(drops []skbtrace.Drop) []dropmon.Event {
 	return evs
 }
 
-func (s *tracepointSource) lastStacks() [][]uint64 { return s.stacks }
+func (s *tracepointSource) LastStacks() [][]uint64 { return s.stacks }
 
 func (s *tracepointSource) Stats() dropmon.MonitorStats {
 	st := s.r.Stats()

@@ -1,8 +1,6 @@
-package main
+package drops
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"slices"
 	"sync"
@@ -10,25 +8,26 @@ import (
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
 )
 
-// resolver turns a drop location into a symbol: a *symbols for the
-// kallsyms method.
-type resolver interface {
+// Resolver turns a drop location into a symbol: a *Symbols, or a
+// *kallsyms.Table.
+type Resolver interface {
 	Lookup(pc uint64) (kallsyms.Symbol, bool)
 }
 
-// preparer is a resolver that answers best when it is given all the new
+// preparer is a Resolver that answers best when it is given all the new
 // locations of an alert at once (symbols.Prepare).
 type preparer interface {
 	Prepare(pcs []uint64)
 }
 
-// symbolFile is the kallsyms file of a session, opened at startup.
-type symbolFile interface {
+// SymbolFile is the kallsyms file of a session, opened at startup
+// (OpenKallsyms).
+type SymbolFile interface {
 	// Resolve reads the file once and answers for pcs only
 	// (kallsyms.Resolve).
 	Resolve(pcs []uint64) ([]kallsyms.Match, error)
 	// Load reads the file into a table.
-	Load() (resolver, error)
+	Load() (Resolver, error)
 }
 
 // scansBeforeTable is how many times a session scans the kallsyms file for
@@ -47,22 +46,22 @@ type symbolFile interface {
 // the table once, at the first of them (docs/benchmarks.md).
 const scansBeforeTable = 1
 
-// symbols resolves addresses for the kallsyms method: the first new
+// Symbols resolves drop locations from a kallsyms file: the first new
 // locations by scanning the file, the rest through a table loaded once.
 // NET_DM's packet alerts carry the kernel's own symbol text, so a packet
 // session never reads the file (the C tool does not either). A session
-// that will look up many addresses (--stack) starts loading the table in
+// that will look up many addresses (stacks) starts loading the table in
 // the background once monitoring is on (loadTable). A file that cannot
 // be used is reported once and leaves raw addresses, as the C tool prints
-// when its lookups fail.
-type symbols struct {
-	file   symbolFile
+// when its lookups fail. A Symbols is safe for concurrent use.
+type Symbols struct {
+	file   SymbolFile
 	report func(error)
 
 	// prefetch starts loading the table; table waits for it and returns
 	// nil if it failed (reported).
 	prefetch func()
-	table    func() resolver
+	table    func() Resolver
 
 	mu      sync.Mutex
 	scanned map[uint64]kallsyms.Match
@@ -71,20 +70,23 @@ type symbols struct {
 	failed  bool // a scan failed (reported): raw addresses
 }
 
-func newSymbols(file symbolFile, report func(error)) *symbols {
+// NewSymbols returns the resolver of file. report is called, at most once
+// for a scan and once for the table, with the error that leaves addresses
+// unresolved; the file is read at the first lookup, not before.
+func NewSymbols(file SymbolFile, report func(error)) *Symbols {
 	type result struct {
-		r   resolver
+		r   Resolver
 		err error
 	}
 	loaded := make(chan result, 1)
-	s := &symbols{file: file, report: report, scanned: make(map[uint64]kallsyms.Match)}
+	s := &Symbols{file: file, report: report, scanned: make(map[uint64]kallsyms.Match)}
 	s.prefetch = sync.OnceFunc(func() {
 		go func() {
 			r, err := file.Load()
 			loaded <- result{r, err}
 		}()
 	})
-	s.table = sync.OnceValue(func() resolver {
+	s.table = sync.OnceValue(func() Resolver {
 		s.prefetch()
 		res := <-loaded
 		if res.err != nil {
@@ -98,7 +100,7 @@ func newSymbols(file symbolFile, report func(error)) *symbols {
 
 // loadTable starts loading the table in the background; every address
 // not yet scanned is then looked up in it.
-func (s *symbols) loadTable() {
+func (s *Symbols) loadTable() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.useTab = true
@@ -108,13 +110,13 @@ func (s *symbols) loadTable() {
 // Prepare resolves the addresses among pcs that have not been seen yet,
 // with one scan of the file while scans are left, else by loading the
 // table.
-func (s *symbols) Prepare(pcs []uint64) {
+func (s *Symbols) Prepare(pcs []uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.prepare(pcs)
 }
 
-func (s *symbols) prepare(pcs []uint64) {
+func (s *Symbols) prepare(pcs []uint64) {
 	if s.useTab || s.failed {
 		return
 	}
@@ -144,7 +146,8 @@ func (s *symbols) prepare(pcs []uint64) {
 	}
 }
 
-func (s *symbols) Lookup(pc uint64) (kallsyms.Symbol, bool) {
+// Lookup returns the symbol pc lies in, if the file has one.
+func (s *Symbols) Lookup(pc uint64) (kallsyms.Symbol, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, ok := s.scanned[pc]
@@ -164,16 +167,12 @@ func (s *symbols) Lookup(pc uint64) (kallsyms.Symbol, bool) {
 }
 
 // lookupSymbol looks pc up in r, which may be nil.
-func lookupSymbol(r resolver, pc uint64) (kallsyms.Symbol, bool) {
+func lookupSymbol(r Resolver, pc uint64) (kallsyms.Symbol, bool) {
 	if r == nil {
 		return kallsyms.Symbol{}, false
 	}
 	return r.Lookup(pc)
 }
-
-// symbolLoader opens a kallsyms file at once, so that a path that cannot be
-// opened is reported at startup.
-type symbolLoader func(path string) (symbolFile, error)
 
 // kallsymsFile is a kallsyms file opened at startup: its first reader reads
 // that descriptor, later ones open the path again.
@@ -183,8 +182,9 @@ type kallsymsFile struct {
 	f    *os.File
 }
 
-// openKallsyms opens path, or /proc/kallsyms when path is empty.
-func openKallsyms(path string) (symbolFile, error) {
+// OpenKallsyms opens path, or /proc/kallsyms when path is empty, at once, so
+// that a path that cannot be opened is known at startup.
+func OpenKallsyms(path string) (SymbolFile, error) {
 	if path == "" {
 		path = kallsyms.DefaultPath
 	}
@@ -215,7 +215,7 @@ func (k *kallsymsFile) Resolve(pcs []uint64) ([]kallsyms.Match, error) {
 	return kallsyms.ResolveKernel(f, pcs...)
 }
 
-func (k *kallsymsFile) Load() (resolver, error) {
+func (k *kallsymsFile) Load() (Resolver, error) {
 	f, err := k.open()
 	if err != nil {
 		return nil, err
@@ -228,49 +228,12 @@ func (k *kallsymsFile) Load() (resolver, error) {
 	return t, nil
 }
 
-// unusableFile stands for a kallsyms file that could not be opened, which
-// was reported then: it leaves raw addresses without another word.
-type unusableFile struct{}
+// UnusableFile stands for a kallsyms file that could not be opened, which
+// the caller has reported: it leaves raw addresses without another report.
+type UnusableFile struct{}
 
-func (unusableFile) Resolve(pcs []uint64) ([]kallsyms.Match, error) {
+func (UnusableFile) Resolve(pcs []uint64) ([]kallsyms.Match, error) {
 	return make([]kallsyms.Match, len(pcs)), nil
 }
 
-func (unusableFile) Load() (resolver, error) { return nil, nil }
-
-// symbolsUnusable explains on stderr why the kallsyms method fell back to
-// raw addresses.
-func symbolsUnusable(path string, err error) string {
-	if path == "" {
-		path = kallsyms.DefaultPath
-	}
-	if errors.Is(err, kallsyms.ErrRestricted) {
-		return fmt.Sprintf("dropwatch: every address in %s is zero (kernel.kptr_restrict, or not running as root), so drop locations are printed as raw addresses; run as root or set sysctl kernel.kptr_restrict=0", path)
-	}
-	return fmt.Sprintf("dropwatch: cannot use %s (%v), so drop locations are printed as raw addresses", path, err)
-}
-
-// appendStack appends a drop's kernel call chain (--stack), innermost
-// frame first, as perf script prints one: a tab, the address in 16 hex
-// digits, then the symbol with its offset, or [unknown] as perf says when
-// kallsyms has none.
-func appendStack(b []byte, r resolver, stack []uint64) []byte {
-	for _, pc := range stack {
-		b = append(b, '\t')
-		b = appendPadded(b, pc, 16, 16)
-		b = append(b, ' ')
-		b = append(b, frameName(r, pc)...)
-		b = append(b, '\n')
-	}
-	return b
-}
-
-// frameName is a stack frame's symbol and offset, or [unknown].
-func frameName(r resolver, pc uint64) string {
-	if r != nil {
-		if sym, ok := r.Lookup(pc); ok {
-			return sym.String()
-		}
-	}
-	return "[unknown]"
-}
+func (UnusableFile) Load() (Resolver, error) { return nil, nil }

@@ -1,15 +1,13 @@
-package main
+package drops
 
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 )
@@ -40,7 +38,7 @@ func (f *fakeTracer) Close() error {
 func newFakeTracepoint(interval time.Duration) (*tracepoint, *fakeTracer) {
 	ft := &fakeTracer{feed: make(chan []skbtrace.Drop, 10)}
 	tp := newTracepoint(false)
-	tp.open = func() (dropReader, error) { return ft, nil }
+	tp.open = func() (Tracer, error) { return ft, nil }
 	tp.interval = interval
 	return tp, ft
 }
@@ -104,35 +102,25 @@ func TestTracepointPacket(t *testing.T) {
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("Receive: %v, %v", evs, err)
 	}
-	// Without NET_DM's symbol text, dropwatch names the location itself.
-	var s session
-	s.res = testSymbols()
-	s.loc = time.UTC
+	// Without NET_DM's symbol text, the engine names the location itself,
+	// as summary mode does (cmd/dropwatch's TestTracepointPacketText has
+	// the text).
 	b := newBatch()
-	s.render(b, evs, nil)
-	want := "drop at: __udp4_lib_rcv+0x9a2 (0xffffffff878bcae2)\n" +
-		"origin: software\n" +
-		"timestamp: Wed Nov 25 12:38:38 2026 730595860 nsec\n" +
-		"protocol: 0x800\n" +
-		"drop reason: NO_SOCKET\n\n"
-	if len(b.msgs) != 1 || len(b.units) != 1 || b.msgs[0].mode != dropmon.ModePacket {
-		t.Fatalf("rendered %+v", b.msgs)
+	resolve(b, evs, testSymbols(), nil)
+	if len(b.Messages) != 1 || len(b.Records) != 1 || b.Messages[0].Mode != dropmon.ModePacket {
+		t.Fatalf("resolved %+v", b.Messages)
 	}
-	if diff := cmp.Diff(want, string(b.unitText(&b.units[0]))); diff != "" {
-		t.Errorf("rendered (-want +got):\n%s", diff)
+	want := Record{
+		Location: Location{PC: 0xffffffff878bcae2, Symbol: "__udp4_lib_rcv", Offset: 0x9a2, Resolved: true},
+		Count:    1, Time: ts, Reason: "NO_SOCKET", Proto: 0x800, HasProto: true, Packet: evs[0].Packet,
 	}
-	// The table and JSON name it as summary mode does.
-	if diff := cmp.Diff(report.Location{PC: 0xffffffff878bcae2, Symbol: "__udp4_lib_rcv+0x9a2"}, b.units[0].loc); diff != "" {
-		t.Errorf("location (-want +got):\n%s", diff)
+	if diff := cmp.Diff(want, b.Records[0]); diff != "" {
+		t.Errorf("record (-want +got):\n%s", diff)
 	}
-	s.res = nil
+	// Unresolved: the address alone.
 	b = newBatch()
-	s.render(b, evs, nil)
-	if got := string(b.unitText(&b.units[0])); !strings.HasPrefix(got, "drop at: 0xffffffff878bcae2 (0xffffffff878bcae2)\n") {
-		t.Errorf("without symbols:\n%s", got)
-	}
-	// Unresolved: the address alone, no symbol repeating it.
-	if diff := cmp.Diff(report.Location{PC: 0xffffffff878bcae2}, b.units[0].loc); diff != "" {
+	resolve(b, evs, nil, nil)
+	if diff := cmp.Diff(Location{PC: 0xffffffff878bcae2}, b.Records[0].Location); diff != "" {
 		t.Errorf("location without symbols (-want +got):\n%s", diff)
 	}
 }
