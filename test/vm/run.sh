@@ -12,7 +12,8 @@
 #   DROPWATCH_VM_OUT      results: console logs, files from the guest's /out
 #                         (default /tmp/dropwatch-vm)
 #   DROPWATCH_VM_ACCEL    tcg (default) or kvm
-#   DROPWATCH_VM_TIMEOUT  seconds each boot may take (default 480)
+#   DROPWATCH_VM_TIMEOUT  seconds each boot may take (default 900; a boot
+#                         takes about 250 s on an idle 2-core host)
 #   DROPWATCH_VM_KERNELS  Debian meta packages to boot
 #                         (default "linux-image-amd64 linux-image-6.12-amd64")
 #   DROPWATCH_VM_RUN      -test.run (or -test.bench) pattern for the guest
@@ -40,7 +41,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${DROPWATCH_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/dropwatch-vm}
 OUT=${DROPWATCH_VM_OUT:-/tmp/dropwatch-vm}
 ACCEL=${DROPWATCH_VM_ACCEL:-tcg}
-BOOT_TIMEOUT=${DROPWATCH_VM_TIMEOUT:-480}
+BOOT_TIMEOUT=${DROPWATCH_VM_TIMEOUT:-900}
 KERNELS=${DROPWATCH_VM_KERNELS:-linux-image-amd64 linux-image-6.12-amd64}
 RUN=${DROPWATCH_VM_RUN:-}
 PACKAGES=${DROPWATCH_VM_PACKAGES:-}
