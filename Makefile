@@ -47,7 +47,7 @@ build: ## build static binaries into bin/
 
 test: testdeps unit exportertest pkgtest vmtest ## everything CI runs: unit tests, the exporter with a real Prometheus, packaging, then the real-kernel VM tests
 
-testdeps: ## install what the unit tests use beyond Go (tcpdump, as root)
+testdeps: ## install what the unit tests use beyond Go (tcpdump, ethtool; as root)
 	bash test/flows/install.sh
 
 unit: ## unit tests, vet and formatting on this machine
