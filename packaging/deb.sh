@@ -50,7 +50,7 @@ doc=$root/usr/share/doc/$PKG
 # Fresh binaries that --version names with the package's version.
 rm -f bin/dropwatch bin/dwdump bin/completion/*
 make --no-print-directory build VERSION="$DEB_VERSION" >/dev/null
-# UNITS and DEFAULTS (deploy/*.service, deploy/*.default unless set) let
+# UNITS and DEFAULTS (deploy/systemd/*.service and *.default unless set) let
 # test/pkg/run.sh package a unit before the exporter has one.
 make --no-print-directory install DESTDIR="$root" PREFIX=/usr \
 	${UNITS+UNITS="$UNITS"} ${DEFAULTS+DEFAULTS="$DEFAULTS"} >/dev/null

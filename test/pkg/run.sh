@@ -113,7 +113,7 @@ ExecStart=/usr/bin/dwdump -q
 WantedBy=multi-user.target
 EOF
 printf '# test/pkg stand-in defaults\nARGS=\n' >"$tmp/deploy/pkgtest.default"
-units=(deploy/*.service) defaults=(deploy/*.default)
+units=(deploy/systemd/*.service) defaults=(deploy/systemd/*.default)
 [[ -e ${units[0]} ]] || units=()
 [[ -e ${defaults[0]} ]] || defaults=()
 units+=("$tmp/deploy/pkgtest.service") defaults+=("$tmp/deploy/pkgtest.default")
@@ -164,8 +164,8 @@ ver=$(dpkg-deb -f "$deb" Version)
 	echo usr/share/doc/dropwatch-go/copyright
 	echo usr/share/doc/dropwatch-go/changelog.gz
 	echo usr/share/lintian/overrides/dropwatch-go
-	for u in deploy/*.service; do if [[ -e $u ]]; then echo "lib/systemd/system/${u##*/}"; fi; done
-	for d in deploy/*.default; do if [[ -e $d ]]; then f=${d##*/}; echo "etc/default/${f%.default}"; fi; done
+	for u in deploy/systemd/*.service; do if [[ -e $u ]]; then echo "lib/systemd/system/${u##*/}"; fi; done
+	for d in deploy/systemd/*.default; do if [[ -e $d ]]; then f=${d##*/}; echo "etc/default/${f%.default}"; fi; done
 } | sort >"$tmp/want"
 dpkg-deb --fsys-tarfile "$deb" | tar -t | grep -v '/$' | sed 's|^\./||' | sort >"$tmp/got"
 check "the .deb holds every file, at Debian's dropwatch's paths, no other" diff -u "$tmp/want" "$tmp/got"
