@@ -259,7 +259,7 @@ func (s *session) configure(u dropmon.ConfigUpdate, done string) bool {
 	err := s.eng.SetConfig(u)
 	s.configFailed = err != nil
 	if err != nil {
-		s.printf(fmtConfigFailed, strerror(err))
+		s.printf(fmtConfigFailed, report.Strerror(err))
 		s.hint("config", err)
 		return false
 	}
@@ -309,17 +309,17 @@ func (s *session) show(args []string) error {
 	s.say(msgGettingConfig)
 	c, err := s.eng.Config()
 	if err != nil {
-		s.warn(fmtGetConfigFailed, strerror(err))
+		s.warn(fmtGetConfigFailed, report.Strerror(err))
 		s.hint("get", err)
 		return nil
 	}
 	if s.tracepoint {
 		// Truncation and queue length are NET_DM's: only the mode is
 		// the tracepoint backend's.
-		s.out.print(strings.SplitAfter(configText(c), "\n")[0])
+		s.out.print(strings.SplitAfter(report.ConfigText(c), "\n")[0])
 		return nil
 	}
-	s.out.print(configText(c))
+	s.out.print(report.ConfigText(c))
 	return nil
 }
 
@@ -330,7 +330,7 @@ func (s *session) stats(args []string) error {
 	s.say(msgGettingStats)
 	st, err := s.eng.Stats()
 	if err != nil {
-		s.warn(fmtGetStatsFailed, strerror(err))
+		s.warn(fmtGetStatsFailed, report.Strerror(err))
 		s.hint("get", err)
 		return nil
 	}
@@ -342,7 +342,7 @@ func (s *session) stats(args []string) error {
 		s.printf(fmtTracepointLost, lost)
 		return nil
 	}
-	s.out.print(statsText(st))
+	s.out.print(report.StatsText(st))
 	return nil
 }
 
@@ -371,7 +371,7 @@ func (s *session) sendStop() bool {
 }
 
 func (s *session) stopFailed(err error) {
-	s.printf(fmtStopFailed, strerror(err))
+	s.printf(fmtStopFailed, report.Strerror(err))
 	s.hint("stop", err)
 }
 
