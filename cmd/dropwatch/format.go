@@ -84,3 +84,22 @@ func tabTo(s string, col int) string {
 	}
 	return s
 }
+
+// Texts dropwatch adds to the C tool's messages (its hints on stderr are
+// internal/report/hints.go).
+
+const noteStackNeedsTracepoint = "dropwatch: --stack needs the tracepoint backend (NET_DM alerts carry no call chain): use --backend tracepoint --stack; no stacks will be printed"
+
+// fmtTracepointLost is "stats" on the tracepoint backend: the samples the
+// perf ring buffers could not hold during the last monitoring.
+const fmtTracepointLost = "Tracepoint statistics:\nLost samples: %d\n"
+
+// What start says under --passive, instead of the C tool's "Enabling
+// monitoring..." and "Kernel monitoring activated.", on stdout.
+const (
+	msgListening        = "Listening for drop alerts without starting monitoring (--passive)"
+	msgIssueCtrlCListen = "Issue Ctrl-C to stop listening"
+	msgStoppedListening = "Stopped listening; the kernel's monitoring is left as it was"
+)
+
+const noteNeitherSource = "note: with neither sw nor hw set to true, START carries no flag and the kernel monitors software drops"

@@ -112,7 +112,7 @@ func (s *session) warn(format string, args ...any) { fmt.Fprintf(s.stderr, forma
 
 // hint prints dropwatch's explanation of a failure, if it has one.
 func (s *session) hint(op string, err error) {
-	h := explain(op, err, s.hw)
+	h := report.Hint(op, err, s.hw)
 	if op == "start" && s.eng.Started() && errors.Is(err, dropmon.ErrAlreadyMonitoring) {
 		h = "dropwatch: the kernel still monitors for this dropwatch, whose STOP failed: type stop."
 	}
