@@ -248,6 +248,15 @@ func ethtoolStats(t testing.TB, dev string) map[string]uint64 {
 	return m
 }
 
+// sharedHost (DROPWATCH_E2E_SHARED_HOST=1) is a run on a machine where
+// other programs share the initial network namespace (this repository's
+// development host, with the tracepoint backend): their drops between the
+// test's reading of the kernel's count and ours' first snapshot, or after
+// ours' last, make the kernel's delta larger than ours, which is then only
+// checked to be in (0, kernel's]. The test VM's guests are quiet, and
+// there the deltas must be equal.
+var sharedHost = os.Getenv("DROPWATCH_E2E_SHARED_HOST") == "1"
+
 // dropKind is one kind of drop, made for real.
 type dropKind struct {
 	name string
@@ -296,7 +305,7 @@ func dropKinds() []dropKind {
 			},
 			kernel: func(t testing.TB) uint64 { return kernelMIB(t, "Udp", "RcvbufErrors") },
 			source: "snmp", counter: "UdpRcvbufErrors",
-			reasons: []string{"SOCKET_RCVBUFF"},
+			reasons: []string{"SOCKET_RCVBUFF"}, site: "udp_queue_rcv_one_skb",
 		},
 		{
 			name: "qdisc-tbf",
@@ -307,7 +316,9 @@ func dropKinds() []dropKind {
 			},
 			kernel: func(t testing.TB) uint64 { return tcDrops(t, "dwq0") },
 			source: "qdisc", counter: "drops", object: "tbf 1: dev dwq0 root",
-			reasons: []string{"QDISC_DROP", "NOT_SPECIFIED"},
+			// The site is the caller that frees the qdisc's to_free list:
+			// kfree_skb_list_reason on 6.1, __dev_queue_xmit on 6.12.
+			reasons: []string{"QDISC_DROP"},
 		},
 		{
 			name: "nft-drop",
@@ -322,8 +333,10 @@ func dropKinds() []dropKind {
 				t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "ip", "dwtest14").Run() })
 				return func() { udpSender(t, [4]byte{127, 0, 0, 1}, port, 11, 64) }
 			},
-			kernel:  nftPackets,
-			reasons: []string{"NETFILTER_DROP"}, site: "nf_hook_slow",
+			kernel: nftPackets,
+			// nf_hook_slow's drop, inlined into nft_do_chain's caller
+			// chain as the kernel reports it: nft_do_chain [nf_tables].
+			reasons: []string{"NETFILTER_DROP"}, site: "nft_do_chain",
 			tableCount: true,
 		},
 	}
@@ -339,22 +352,45 @@ func TestCountersOnce(t *testing.T) {
 				if backend == "netdm" {
 					newKernel(t) // resets NET_DM, and again at the end
 				}
-				checkDropKind(t, dk, backend)
+				makeDrops := dk.setup(t)
+				k0 := dk.kernel(t)
+				r := runOnce(t, makeDrops, "-l", "kas", "--backend", backend, "--mode", "packet")
+				checkDropKind(t, dk, backend, r.stdout, dk.kernel(t)-k0)
 			})
 		}
 	}
 }
 
-func checkDropKind(t *testing.T, dk dropKind, backend string) {
-	makeDrops := dk.setup(t)
-	k0 := dk.kernel(t)
-	r := runOnce(t, makeDrops, "-l", "kas", "--backend", backend, "--mode", "packet")
-	k1 := dk.kernel(t)
-	kd := k1 - k0
+// TestCountersAllKinds makes every kind of drop during one --once, as
+// the README shows it: each must be in its counter, and its site and
+// reason in the table.
+func TestCountersAllKinds(t *testing.T) {
+	newKernel(t)
+	kinds := dropKinds()
+	makes := make([]func(), len(kinds))
+	k0 := make([]uint64, len(kinds))
+	for i, dk := range kinds {
+		makes[i] = dk.setup(t)
+		k0[i] = dk.kernel(t)
+	}
+	r := runOnce(t, func() {
+		for _, m := range makes {
+			m()
+		}
+	}, "-l", "kas", "--mode", "packet")
+	for i, dk := range kinds {
+		checkDropKind(t, dk, "netdm", r.stdout, dk.kernel(t)-k0[i])
+	}
+}
+
+// checkDropKind checks ours' --once stdout against kd, the kernel's own
+// count of the drops of kind dk made meanwhile.
+func checkDropKind(t *testing.T, dk dropKind, backend, stdout string, kd uint64) {
+	t.Helper()
 	if kd == 0 {
 		t.Fatalf("the kernel's count did not grow: the drop was not made")
 	}
-	_, _, after := splitTable(t, r.stdout)
+	_, _, after := splitTable(t, stdout)
 	if !strings.HasPrefix(after, "Counters that grew in ") && !strings.HasPrefix(after, "No drop and error counters grew in ") {
 		t.Errorf("after the table: %q, want the counters that grew", after)
 	}
@@ -362,14 +398,19 @@ func checkDropKind(t *testing.T, dk dropKind, backend string) {
 	if dk.counter != "" {
 		d, ok := c.delta(dk.source, dk.counter, dk.object)
 		t.Logf("%s: kernel +%d; ours %s %s %q +%d (found %v)", dk.name, kd, dk.source, dk.counter, dk.object, d, ok)
-		if !ok || d != kd {
-			t.Errorf("ours: %s %s %q +%d (found %v), the kernel's own count +%d", dk.source, dk.counter, dk.object, d, ok, kd)
+		switch {
+		case !ok:
+			t.Errorf("ours: no %s %s %q, the kernel's own count +%d", dk.source, dk.counter, dk.object, kd)
+		case sharedHost && (d == 0 || d > kd):
+			t.Errorf("ours: %s %s %q +%d, the kernel's own count +%d over a longer time", dk.source, dk.counter, dk.object, d, kd)
+		case !sharedHost && d != kd:
+			t.Errorf("ours: %s %s %q +%d, the kernel's own count +%d", dk.source, dk.counter, dk.object, d, kd)
 		}
 		if name := dk.source + "/" + dk.counter; c.meanings[name] == "" {
 			t.Errorf("no meaning of %s after the table: %v", name, c.meanings)
 		}
 	}
-	tb := topTableOf(t, r.stdout)
+	tb := topTableOf(t, stdout)
 	var n int
 	for _, row := range tb.rows {
 		want := false
