@@ -44,6 +44,8 @@ func optionArgs() map[string]completion.Arg {
 		"proto":      {Words: report.ProtoNames()},
 		"ifindex":    {},
 		"completion": {Words: completionShells},
+		"interval":   {},
+		"explain":    {},
 	}
 }
 

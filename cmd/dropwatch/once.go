@@ -107,7 +107,10 @@ func (s *session) final(w io.Writer) error {
 	if s.json {
 		return report.NewJSONWriter(w).Final(time.Since(s.began), rows, total, s.lastLosses)
 	}
-	return report.WriteTable(w, rows, total, s.lastLosses, 0)
+	if err := report.WriteTable(w, rows, total, s.lastLosses, 0); err != nil {
+		return err
+	}
+	return s.writeCounterSection(w)
 }
 
 // openPcap starts the -w capture as dwdump does: the pcap header, then

@@ -102,6 +102,8 @@ type session struct {
 	configFailed bool
 	// lastLosses are the losses of the last monitoring session.
 	lastLosses report.Losses
+	// ctr: the counters of the last monitoring (counters.go); nil when unreadable.
+	ctr *counterWatch
 }
 
 func (s *session) say(line string) { s.out.print(line + "\n") }
@@ -401,6 +403,7 @@ func (s *session) top(args []string) error {
 	}
 	var b strings.Builder
 	report.WriteTable(&b, s.table.Rows(), s.table.Total(), s.lastLosses, n)
+	s.writeCounterSection(&b)
 	s.out.print(b.String())
 	return nil
 }
