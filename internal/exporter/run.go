@@ -6,9 +6,8 @@ import (
 	"time"
 )
 
-// Source is the seam between the exporter and the drop engine: one opened
-// drop monitor. The engine library (issue 12) provides it; until then
-// cmd/dropwatch_exporter adapts pkg/skbtrace.
+// Source is one opened drop monitor: cmd/dropwatch_exporter adapts a
+// started pkg/drops Watch to it.
 type Source interface {
 	// Info says which backend and mode the source uses.
 	Info() Info

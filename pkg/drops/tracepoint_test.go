@@ -8,35 +8,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dropwatch-go/dropwatch/internal/fixtures"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 )
 
-// fakeTracer hands out the drops a test feeds it.
-type fakeTracer struct {
-	feed   chan []skbtrace.Drop
-	lost   uint64
-	closed bool
-}
-
-func (f *fakeTracer) Read(ctx context.Context) ([]skbtrace.Drop, error) {
-	select {
-	case d := <-f.feed:
-		return d, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (f *fakeTracer) Stats() skbtrace.Stats { return skbtrace.Stats{Lost: f.lost} }
-
-func (f *fakeTracer) Close() error {
-	f.closed = true
-	return nil
-}
-
-func newFakeTracepoint(interval time.Duration) (*tracepoint, *fakeTracer) {
-	ft := &fakeTracer{feed: make(chan []skbtrace.Drop, 10)}
+func newFakeTracepoint(interval time.Duration) (*tracepoint, *fixtures.Tracer) {
+	ft := fixtures.NewTracer(10)
 	tp := newTracepoint(false)
 	tp.open = func() (Tracer, error) { return ft, nil }
 	tp.interval = interval
@@ -49,8 +27,8 @@ func TestTracepointSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ft.feed <- []skbtrace.Drop{{Location: 0x10}, {Location: 0x20}}
-	ft.feed <- []skbtrace.Drop{{Location: 0x20}}
+	ft.Feed <- []skbtrace.Drop{{Location: 0x10}, {Location: 0x20}}
+	ft.Feed <- []skbtrace.Drop{{Location: 0x20}}
 	// The drops of one interval from the first make one summary alert.
 	evs, err := src.Receive(context.Background())
 	if err != nil {
@@ -61,10 +39,10 @@ func TestTracepointSummary(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	// A cancelled receive discards the pending batch, as STOP does.
-	ft.feed <- []skbtrace.Drop{{Location: 0x30}}
+	ft.Feed <- []skbtrace.Drop{{Location: 0x30}}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for len(ft.feed) > 0 {
+		for len(ft.Feed) > 0 {
 			time.Sleep(time.Millisecond)
 		}
 		cancel()
@@ -72,12 +50,12 @@ func TestTracepointSummary(t *testing.T) {
 	if _, err := src.Receive(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("Receive after cancel: %v", err)
 	}
-	ft.lost = 4
+	ft.Lost = 4
 	if n, _ := src.SocketDrops(); n != 4 {
 		t.Errorf("SocketDrops = %d, want 4", n)
 	}
 	src.Close()
-	if !ft.closed {
+	if !ft.Closed {
 		t.Error("tracer not closed")
 	}
 	st, _ := tp.Stats(context.Background())
@@ -97,7 +75,7 @@ func TestTracepointPacket(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := time.Date(2026, 11, 25, 12, 38, 38, 730595860, time.UTC)
-	ft.feed <- []skbtrace.Drop{{Location: 0xffffffff878bcae2, Protocol: 0x800, Reason: "NO_SOCKET", HasReason: true, Time: uint64(ts.UnixNano())}}
+	ft.Feed <- []skbtrace.Drop{{Location: 0xffffffff878bcae2, Protocol: 0x800, Reason: "NO_SOCKET", HasReason: true, Time: uint64(ts.UnixNano())}}
 	evs, err := src.Receive(context.Background())
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("Receive: %v, %v", evs, err)
