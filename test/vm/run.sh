@@ -304,7 +304,7 @@ build() {
 	mkdir -p "$c/bin" "$c/tests" "$c/src"
 	build_one vmreport build -o "$STAGE/vmreport" ./test/vm/vmreport || die "cannot build the report tool"
 	build_one dropgen build -trimpath -o "$c/bin/dropgen" ./test/vm/dropgen/cmd/dropgen || true
-	for cmd in dropwatch dwdump; do
+	for cmd in dropwatch dwdump dropwatch_exporter; do
 		if compgen -G "$ROOT/cmd/$cmd/*.go" >/dev/null; then
 			build_one "cmd/$cmd" build -trimpath -o "$c/bin/$cmd" "./cmd/$cmd" && log "  built cmd/$cmd" || true
 		else
