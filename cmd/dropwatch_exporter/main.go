@@ -183,8 +183,6 @@ func start(c *config, log *slog.Logger) error {
 		closeAll()
 		return err
 	}
-	info := src.Info()
-	log.Info("Drop monitor running", "backend", info.Backend, "mode", info.Mode, "passive", info.Passive)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -192,6 +190,9 @@ func start(c *config, log *slog.Logger) error {
 	go func() {
 		monitorDone <- exp.Run(ctx, src, open, exporter.RunOptions{Notify: func(ev exporter.Event) {
 			switch ev.Kind {
+			case exporter.EventStarted:
+				// Logged once the metrics say so too.
+				log.Info("Drop monitor running", "backend", ev.Info.Backend, "mode", ev.Info.Mode, "passive", ev.Info.Passive)
 			case exporter.EventFailed:
 				log.Error("Drop monitor failed; restarting", "err", ev.Err, "in", ev.Backoff)
 			case exporter.EventReopenFailed:

@@ -267,7 +267,7 @@ dropwatch_monitoring_up 1
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if diff := cmp.Diff([]EventKind{EventFailed, EventReopenFailed, EventRestarted}, events); diff != "" {
+	if diff := cmp.Diff([]EventKind{EventStarted, EventFailed, EventReopenFailed, EventRestarted}, events); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }

@@ -39,6 +39,9 @@ const (
 	EventReopenFailed
 	// EventRestarted: a new source runs, with Info.
 	EventRestarted
+	// EventStarted: the first source is attached, with Info: from now on
+	// the metrics say monitoring is up.
+	EventStarted
 )
 
 // Event is a change of the monitoring state, for the caller to log.
@@ -77,8 +80,13 @@ func (e *Exporter) Run(ctx context.Context, src Source, open OpenFunc, opts RunO
 		notify = func(Event) {}
 	}
 	backoff := opts.MinBackoff
+	first := true
 	for {
 		e.attach(src)
+		if first {
+			first = false
+			notify(Event{Kind: EventStarted, Info: src.Info()})
+		}
 		began := time.Now()
 		err := src.Run(ctx, e.Add)
 		e.detach(src)
