@@ -13,6 +13,33 @@ import (
 	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 )
 
+// TestTracepointStopDisables: STOP disables the open tracer's events, and
+// "stats" reports the losses the tracer knows once it is closed, not those
+// it knew before.
+func TestTracepointStopDisables(t *testing.T) {
+	tp, ft := newFakeTracepoint(time.Second)
+	ft.Lost, ft.ExactLost = 2, 7
+	src, err := tp.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tp.Stop(context.Background(), dropmon.SourceSoftware); err != nil || !ft.Disabled {
+		t.Fatalf("Stop: %v, tracer disabled %v", err, ft.Disabled)
+	}
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := tp.Stats(context.Background())
+	if err != nil || st.Software == nil || st.Software.Dropped != 7 {
+		t.Errorf("Stats after Close = %+v, %v; want 7 dropped", st, err)
+	}
+	// Closed, the tracer is no longer the one a later STOP disables.
+	ft.Disabled = false
+	if err := tp.Stop(context.Background(), dropmon.SourceSoftware); err != nil || ft.Disabled {
+		t.Errorf("Stop after Close: %v, disabled a closed tracer: %v", err, ft.Disabled)
+	}
+}
+
 func newFakeTracepoint(interval time.Duration) (*tracepoint, *fixtures.Tracer) {
 	ft := fixtures.NewTracer(10)
 	tp := newTracepoint(false)
