@@ -184,8 +184,13 @@ func (o *opener) start(e *drops.Engine, passive bool) (*engineSource, error) {
 			_ = e.Stop(s.src)
 		}
 		old, err := e.Config()
-		if err != nil {
-			return nil, explainRequest("config", err)
+		switch {
+		case errors.Is(err, errors.ErrUnsupported) && want == dropmon.ModeSummary:
+			// Kernels before 5.4 have neither CONFIG_GET nor packet
+			// mode: summary is all they send.
+			old, err = &dropmon.Config{Mode: want}, nil
+		case err != nil:
+			return nil, explainRequest("get", err)
 		}
 		if old.Mode != want {
 			err := e.SetConfig(dropmon.ConfigUpdate{Mode: &want})

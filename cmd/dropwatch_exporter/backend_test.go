@@ -90,6 +90,9 @@ func (k *netdmKernel) SetConfig(ctx context.Context, u dropmon.ConfigUpdate) err
 func (k *netdmKernel) Config(ctx context.Context) (*dropmon.Config, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if err := k.errs["config-get"]; err != nil {
+		return nil, err
+	}
 	return &dropmon.Config{Mode: k.mode}, nil
 }
 
@@ -371,6 +374,11 @@ func TestNetDMOwnership(t *testing.T) {
 			wantCalls: []string{"config packet", "listen"},
 		},
 		{
+			name: "before 5.4", mode: "auto",
+			errs:      map[string]error{"config-get": fmt.Errorf("CONFIG_GET: %w", errors.ErrUnsupported)},
+			wantCalls: []string{"listen", "start software+hardware", "stop software+hardware"},
+		},
+		{
 			name: "force", mode: "summary", force: true,
 			wantCalls: []string{"stop software+hardware", "listen", "stop software+hardware", "start software+hardware", "stop software+hardware"},
 		},
@@ -451,6 +459,7 @@ func TestOpenErrors(t *testing.T) {
 		{name: "tracepoint unreadable", backend: "tracepoint", is: os.ErrPermission, want: []string{"CAP_PERFMON", "CAP_SYS_ADMIN", "tracefs"}},
 		{name: "START refused", backend: "netdm", netdm: true, errs: map[string]error{"start software+hardware": eperm}, is: os.ErrPermission, want: []string{"CAP_NET_ADMIN"}},
 		{name: "events group refused", backend: "netdm", netdm: true, errs: map[string]error{"listen": eperm}, is: os.ErrPermission, want: []string{"CAP_SYS_ADMIN", "6.7"}},
+		{name: "packet mode before 5.4", backend: "netdm", netdm: true, errs: map[string]error{"config-get": fmt.Errorf("CONFIG_GET: %w", errors.ErrUnsupported)}, is: errors.ErrUnsupported, want: []string{"5.4"}},
 		{name: "CONFIG refused", backend: "netdm", netdm: true, errs: map[string]error{"config packet": eperm}, is: os.ErrPermission, want: []string{"CAP_NET_ADMIN"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -460,7 +469,7 @@ func TestOpenErrors(t *testing.T) {
 				nk.errs = tt.errs
 			}
 			mode := "summary"
-			if tt.name == "CONFIG refused" {
+			if tt.name == "CONFIG refused" || tt.name == "packet mode before 5.4" {
 				mode = "packet"
 			}
 			_, err := testOpener(t, tt.backend, mode, nk, nil).open()
