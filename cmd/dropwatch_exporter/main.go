@@ -29,7 +29,6 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/dropwatch-go/dropwatch/internal/exporter"
-	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
 )
 
@@ -58,8 +57,6 @@ type config struct {
 	mode           string
 	kallsymsPath   string
 	passive, force bool
-	// backends replace the engine's kernel sides in tests.
-	backends       *drops.Backends
 	log            *promslog.Config
 	versionPrinted bool // --help or --version: nothing else to do
 }
@@ -167,10 +164,11 @@ func start(c *config, log *slog.Logger) error {
 	mux.Handle("/", landing)
 
 	// Kernel monitoring starts last, once nothing else can fail.
+	// Signals are caught before monitoring starts: SIGTERM's default
+	// action would end the process with the kernel still monitoring.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
 	o := newOpener(c, log)
-	if c.backends != nil {
-		o.backends = *c.backends
-	}
 	open := func(ctx context.Context) (exporter.Source, error) {
 		s, err := o.open()
 		if err != nil {
@@ -184,8 +182,6 @@ func start(c *config, log *slog.Logger) error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	monitorDone := make(chan error, 1)
 	go func() {
 		monitorDone <- exp.Run(ctx, src, open, exporter.RunOptions{Notify: func(ev exporter.Event) {
