@@ -119,7 +119,9 @@ func BenchmarkExporter(b *testing.B) {
 					}
 					time.Sleep(time.Second)
 				}
-				if r.counted+r.lost != r.drops {
+				// As TestExporterBurst: lost alerts have no site, and may
+				// be of drops elsewhere (a backlog overflow).
+				if r.counted > r.drops || r.counted+r.lost < r.drops {
 					b.Errorf("%s: counted %v + lost %v, the kernel dropped %v", row.name, r.counted, r.lost, r.drops)
 				}
 				e.signal(b, syscall.SIGTERM)

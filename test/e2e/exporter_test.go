@@ -161,8 +161,9 @@ func TestExporterCounts(t *testing.T) {
 
 // TestExporterBurst: 20,000 drops at once. Every drop the kernel sent is
 // counted, and those it did not send or the exporter's socket could not
-// take are in the loss counters, exactly: counted plus lost is what
-// dropgen made, and the exporter's kernel tail drops are the kernel's.
+// take are in the loss counters: the exporter's kernel tail drops are the
+// kernel's, and counted plus lost is the kernel's count at the site
+// (exactly, when all the drops were there).
 func TestExporterBurst(t *testing.T) {
 	const n = 20000
 	for _, tt := range []struct {
@@ -193,8 +194,26 @@ func TestExporterBurst(t *testing.T) {
 			for _, l := range tt.losses {
 				lost += m[l]
 			}
-			t.Logf("%d datagrams sent, %d dropped by __udp4_lib_rcv (Udp NoPorts): %v counted, %v lost (%v)", n, dropped, counted, lost, tt.losses)
-			if counted+lost != float64(dropped) {
+			elsewhere := -counted
+			for k, v := range m {
+				if strings.HasPrefix(k, "dropwatch_drops_total{") {
+					elsewhere += v
+				}
+			}
+			t.Logf("%d datagrams sent, %d dropped by __udp4_lib_rcv (Udp NoPorts): %v counted there, %v elsewhere, %v lost (%v)", n, dropped, counted, elsewhere, lost, tt.losses)
+			// A lost alert has no site. When every drop was dropgen's at
+			// __udp4_lib_rcv, counted plus lost is exactly the kernel's
+			// count. When the burst overflowed the loopback backlog, or
+			// a full socket's freed messages (netlink_broadcast), drops
+			// at other sites come in, whose lost alerts the loss counters
+			// count too: then the count is between the kernel's less
+			// the losses and the kernel's.
+			switch {
+			case counted > float64(dropped):
+				t.Errorf("counted %v at __udp4_lib_rcv, more than the kernel's %d", counted, dropped)
+			case counted+lost < float64(dropped):
+				t.Errorf("counted %v + lost %v = %v, less than the kernel's %d: drops missing from the loss counters", counted, lost, counted+lost, dropped)
+			case dropped == uint64(n) && elsewhere == 0 && counted+lost != float64(dropped):
 				t.Errorf("counted %v + lost %v = %v, want the kernel's %d", counted, lost, counted+lost, dropped)
 			}
 			if m["dropwatch_malformed_messages_total"] != 0 || m["dropwatch_full_summaries_total"] != 0 {
