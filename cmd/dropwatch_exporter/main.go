@@ -56,6 +56,7 @@ type config struct {
 	backend        string
 	mode           string
 	kallsymsPath   string
+	passive, force bool
 	log            *promslog.Config
 	versionPrinted bool // --help or --version: nothing else to do
 }
@@ -73,8 +74,10 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	app.Flag("web.max-requests", "Maximum number of parallel scrape requests. Use 0 to disable.").Default("40").IntVar(&c.maxRequests)
 	app.Flag("web.disable-exporter-metrics", "Exclude metrics about the exporter itself (promhttp_*, process_*, go_*).").BoolVar(&c.disableSelf)
 	app.Flag("max-series", "Maximum number of drop series; drops at further sites are folded into function=\"other\".").Default(fmt.Sprint(exporter.DefaultMaxSeries)).IntVar(&c.maxSeries)
-	app.Flag("backend", "Drop monitor: auto, netdm (the NET_DM drop monitor) or tracepoint (skb:kfree_skb through perf events).").Default("auto").EnumVar(&c.backend, "auto", "netdm", "tracepoint")
-	app.Flag("mode", "Alert mode: auto (the backend's default), summary (counts per site) or packet (every drop, with its reason).").Default("auto").EnumVar(&c.mode, "auto", "summary", "packet")
+	app.Flag("backend", "Drop monitor: auto (the tracepoint where it can be read, else NET_DM), netdm (the NET_DM drop monitor) or tracepoint (skb:kfree_skb through perf events).").Default("auto").EnumVar(&c.backend, "auto", "netdm", "tracepoint")
+	app.Flag("mode", "Alert mode: auto (packet on the tracepoint, summary on NET_DM), summary (counts per site) or packet (every drop, with its reason).").Default("auto").EnumVar(&c.mode, "auto", "summary", "packet")
+	app.Flag("passive", "NET_DM: only listen to the alerts of monitoring another tool started; never configure, start or stop it.").BoolVar(&c.passive)
+	app.Flag("force", "NET_DM: stop monitoring another tool left on, and start the exporter's own.").BoolVar(&c.force)
 	app.Flag("kallsyms", "Kernel symbols to name drop sites with.").Default(kallsyms.DefaultPath).StringVar(&c.kallsymsPath)
 	promslogflag.AddFlags(app, c.log)
 	app.Version(promversion.Print(program))
@@ -91,6 +94,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	}
 	if !strings.HasPrefix(c.telemetryPath, "/") || c.telemetryPath == "/" {
 		return nil, fmt.Errorf("--web.telemetry-path must start with / and not be /, got %q", c.telemetryPath)
+	}
+	if c.passive && c.force {
+		return nil, fmt.Errorf("--passive and --force exclude each other")
 	}
 	if c.maxRequests < 0 {
 		return nil, fmt.Errorf("--web.max-requests must not be negative, got %d", c.maxRequests)
@@ -158,21 +164,31 @@ func start(c *config, log *slog.Logger) error {
 	mux.Handle("/", landing)
 
 	// Kernel monitoring starts last, once nothing else can fail.
-	open := func(ctx context.Context) (exporter.Source, error) { return openSource(c, log) }
+	// Signals are caught before monitoring starts: SIGTERM's default
+	// action would end the process with the kernel still monitoring.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	o := newOpener(c, log)
+	open := func(ctx context.Context) (exporter.Source, error) {
+		s, err := o.open()
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	src, err := open(context.Background())
 	if err != nil {
 		closeAll()
 		return err
 	}
-	info := src.Info()
-	log.Info("Drop monitor running", "backend", info.Backend, "mode", info.Mode, "passive", info.Passive)
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	monitorDone := make(chan error, 1)
 	go func() {
 		monitorDone <- exp.Run(ctx, src, open, exporter.RunOptions{Notify: func(ev exporter.Event) {
 			switch ev.Kind {
+			case exporter.EventStarted:
+				// Logged once the metrics say so too.
+				log.Info("Drop monitor running", "backend", ev.Info.Backend, "mode", ev.Info.Mode, "passive", ev.Info.Passive)
 			case exporter.EventFailed:
 				log.Error("Drop monitor failed; restarting", "err", ev.Err, "in", ev.Backoff)
 			case exporter.EventReopenFailed:

@@ -6,9 +6,8 @@ import (
 	"time"
 )
 
-// Source is the seam between the exporter and the drop engine: one opened
-// drop monitor. The engine library (issue 12) provides it; until then
-// cmd/dropwatch_exporter adapts pkg/skbtrace.
+// Source is one opened drop monitor: cmd/dropwatch_exporter adapts a
+// started pkg/drops Watch to it.
 type Source interface {
 	// Info says which backend and mode the source uses.
 	Info() Info
@@ -40,6 +39,9 @@ const (
 	EventReopenFailed
 	// EventRestarted: a new source runs, with Info.
 	EventRestarted
+	// EventStarted: the first source is attached, with Info: from now on
+	// the metrics say monitoring is up.
+	EventStarted
 )
 
 // Event is a change of the monitoring state, for the caller to log.
@@ -78,8 +80,13 @@ func (e *Exporter) Run(ctx context.Context, src Source, open OpenFunc, opts RunO
 		notify = func(Event) {}
 	}
 	backoff := opts.MinBackoff
+	first := true
 	for {
 		e.attach(src)
+		if first {
+			first = false
+			notify(Event{Kind: EventStarted, Info: src.Info()})
+		}
 		began := time.Now()
 		err := src.Run(ctx, e.Add)
 		e.detach(src)

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/dropwatch-go/dropwatch/internal/fixtures"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 )
@@ -639,7 +640,8 @@ func TestLosses(t *testing.T) {
 	w.Close()
 
 	// On the tracepoint, the lost samples; no STATS_GET.
-	ft := &fakeTracer{feed: make(chan []skbtrace.Drop, 1), lost: 5}
+	ft := fixtures.NewTracer(1)
+	ft.Lost = 5
 	tp := newTracepoint(false)
 	tp.open = func() (Tracer, error) { return ft, nil }
 	e, err = Open(Options{Backend: BackendTracepoint, Backends: Backends{Tracepoint: func(bool) (Kernel, error) { return tp, nil }}})

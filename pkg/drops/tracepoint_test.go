@@ -8,59 +8,23 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dropwatch-go/dropwatch/internal/fixtures"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 )
-
-// fakeTracer hands out the drops a test feeds it.
-type fakeTracer struct {
-	feed     chan []skbtrace.Drop
-	lost     uint64
-	closed   bool
-	disabled bool
-	// exactLost is what Stats says once the tracer is closed, as
-	// skbtrace's does when the kernel never wrote its loss record.
-	exactLost uint64
-}
-
-func (f *fakeTracer) Read(ctx context.Context) ([]skbtrace.Drop, error) {
-	select {
-	case d := <-f.feed:
-		return d, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (f *fakeTracer) Stats() skbtrace.Stats {
-	if f.closed && f.exactLost > f.lost {
-		return skbtrace.Stats{Lost: f.exactLost}
-	}
-	return skbtrace.Stats{Lost: f.lost}
-}
-
-func (f *fakeTracer) Close() error {
-	f.closed = true
-	return nil
-}
-
-func (f *fakeTracer) Disable() error {
-	f.disabled = true
-	return nil
-}
 
 // TestTracepointStopDisables: STOP disables the open tracer's events, and
 // "stats" reports the losses the tracer knows once it is closed, not those
 // it knew before.
 func TestTracepointStopDisables(t *testing.T) {
 	tp, ft := newFakeTracepoint(time.Second)
-	ft.lost, ft.exactLost = 2, 7
+	ft.Lost, ft.ExactLost = 2, 7
 	src, err := tp.Listen()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tp.Stop(context.Background(), dropmon.SourceSoftware); err != nil || !ft.disabled {
-		t.Fatalf("Stop: %v, tracer disabled %v", err, ft.disabled)
+	if err := tp.Stop(context.Background(), dropmon.SourceSoftware); err != nil || !ft.Disabled {
+		t.Fatalf("Stop: %v, tracer disabled %v", err, ft.Disabled)
 	}
 	if err := src.Close(); err != nil {
 		t.Fatal(err)
@@ -70,14 +34,14 @@ func TestTracepointStopDisables(t *testing.T) {
 		t.Errorf("Stats after Close = %+v, %v; want 7 dropped", st, err)
 	}
 	// Closed, the tracer is no longer the one a later STOP disables.
-	ft.disabled = false
-	if err := tp.Stop(context.Background(), dropmon.SourceSoftware); err != nil || ft.disabled {
-		t.Errorf("Stop after Close: %v, disabled a closed tracer: %v", err, ft.disabled)
+	ft.Disabled = false
+	if err := tp.Stop(context.Background(), dropmon.SourceSoftware); err != nil || ft.Disabled {
+		t.Errorf("Stop after Close: %v, disabled a closed tracer: %v", err, ft.Disabled)
 	}
 }
 
-func newFakeTracepoint(interval time.Duration) (*tracepoint, *fakeTracer) {
-	ft := &fakeTracer{feed: make(chan []skbtrace.Drop, 10)}
+func newFakeTracepoint(interval time.Duration) (*tracepoint, *fixtures.Tracer) {
+	ft := fixtures.NewTracer(10)
 	tp := newTracepoint(false)
 	tp.open = func() (Tracer, error) { return ft, nil }
 	tp.interval = interval
@@ -90,8 +54,8 @@ func TestTracepointSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ft.feed <- []skbtrace.Drop{{Location: 0x10}, {Location: 0x20}}
-	ft.feed <- []skbtrace.Drop{{Location: 0x20}}
+	ft.Feed <- []skbtrace.Drop{{Location: 0x10}, {Location: 0x20}}
+	ft.Feed <- []skbtrace.Drop{{Location: 0x20}}
 	// The drops of one interval from the first make one summary alert.
 	evs, err := src.Receive(context.Background())
 	if err != nil {
@@ -102,10 +66,10 @@ func TestTracepointSummary(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	// A cancelled receive discards the pending batch, as STOP does.
-	ft.feed <- []skbtrace.Drop{{Location: 0x30}}
+	ft.Feed <- []skbtrace.Drop{{Location: 0x30}}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for len(ft.feed) > 0 {
+		for len(ft.Feed) > 0 {
 			time.Sleep(time.Millisecond)
 		}
 		cancel()
@@ -113,12 +77,12 @@ func TestTracepointSummary(t *testing.T) {
 	if _, err := src.Receive(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("Receive after cancel: %v", err)
 	}
-	ft.lost = 4
+	ft.Lost = 4
 	if n, _ := src.SocketDrops(); n != 4 {
 		t.Errorf("SocketDrops = %d, want 4", n)
 	}
 	src.Close()
-	if !ft.closed {
+	if !ft.Closed {
 		t.Error("tracer not closed")
 	}
 	st, _ := tp.Stats(context.Background())
@@ -138,7 +102,7 @@ func TestTracepointPacket(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := time.Date(2026, 11, 25, 12, 38, 38, 730595860, time.UTC)
-	ft.feed <- []skbtrace.Drop{{Location: 0xffffffff878bcae2, Protocol: 0x800, Reason: "NO_SOCKET", HasReason: true, Time: uint64(ts.UnixNano())}}
+	ft.Feed <- []skbtrace.Drop{{Location: 0xffffffff878bcae2, Protocol: 0x800, Reason: "NO_SOCKET", HasReason: true, Time: uint64(ts.UnixNano())}}
 	evs, err := src.Receive(context.Background())
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("Receive: %v, %v", evs, err)

@@ -478,7 +478,7 @@ func TestBadStart(t *testing.T) {
 		{"bad web config", []string{"--web.listen-address=" + freeAddr(t), "--web.config.file=" + bad}, 1, "bad --web.config.file"},
 		{"port in use", []string{"--web.listen-address=" + busy.Addr().String()}, 1, "address already in use"},
 		{"bad flag", []string{"--max-series=-1"}, 2, "--max-series must be at least 1"},
-		{"netdm before the engine", []string{"--web.listen-address=" + freeAddr(t), "--backend=netdm"}, 1, "only the tracepoint backend"},
+		{"no NET_DM here", []string{"--web.listen-address=" + freeAddr(t), "--backend=netdm"}, 1, "no drop monitor: the kernel has no NET_DM family"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -54,7 +54,7 @@ fi
 export DROPWATCH_VM=1 DROPWATCH_VM_KERNEL="$VM_KERNEL" DROPWATCH_VM_MODE="$VM_MODE"
 [ -z "$VM_BENCH_DROPS" ] || export DROPWATCH_BENCH_DROPS="$VM_BENCH_DROPS"
 export DROPWATCH_VM_OUT_DIR=/out
-export DROPWATCH_BIN=/bin/dropwatch DWDUMP_BIN=/bin/dwdump DROPGEN_BIN=/bin/dropgen
+export DROPWATCH_BIN=/bin/dropwatch DWDUMP_BIN=/bin/dwdump DROPGEN_BIN=/bin/dropgen EXPORTER_BIN=/bin/dropwatch_exporter
 export C_DROPWATCH_BIN=/c/dropwatch C_DWDUMP_BIN=/c/dwdump
 
 for t in /tests/*.test; do

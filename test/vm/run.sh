@@ -31,7 +31,7 @@
 #                         much CPU times vary; raise DROPWATCH_VM_TIMEOUT
 #                         with it (test/e2e takes about 2 minutes a run)
 #   --bench defaults: DROPWATCH_VM_PACKAGES=test/e2e, DROPWATCH_VM_RUN=
-#   BenchmarkTools, DROPWATCH_VM_PARALLEL=0 (each guest has the host's two
+#   BenchmarkTools|BenchmarkExporter, DROPWATCH_VM_PARALLEL=0 (each guest has the host's two
 #   cores to itself, so that CPU times are comparable), TIMEOUT 600;
 #   DROPWATCH_BENCH_DROPS sets the burst's size (default 20000). The
 #   tables end up in $DROPWATCH_VM_OUT/bench-tables.md.
@@ -304,7 +304,7 @@ build() {
 	mkdir -p "$c/bin" "$c/tests" "$c/src"
 	build_one vmreport build -o "$STAGE/vmreport" ./test/vm/vmreport || die "cannot build the report tool"
 	build_one dropgen build -trimpath -o "$c/bin/dropgen" ./test/vm/dropgen/cmd/dropgen || true
-	for cmd in dropwatch dwdump; do
+	for cmd in dropwatch dwdump dropwatch_exporter; do
 		if compgen -G "$ROOT/cmd/$cmd/*.go" >/dev/null; then
 			build_one "cmd/$cmd" build -trimpath -o "$c/bin/$cmd" "./cmd/$cmd" && log "  built cmd/$cmd" || true
 		else
@@ -438,13 +438,16 @@ report() {
 	return "$rc"
 }
 
-# bench_tables gathers the tables BenchmarkTools left in each guest's
-# /out/bench and prints them.
+# bench_tables gathers the tables BenchmarkTools and BenchmarkExporter
+# left in each guest's /out/bench and prints them.
 bench_tables() {
-	local label f
+	local label f found
 	for label in "$@"; do
-		f=$OUT/$label/out/bench/tables.md
-		[[ -f $f ]] && cat "$f" || echo "no tables from $label"
+		found=
+		for f in "$OUT/$label/out/bench/tables.md" "$OUT/$label/out/bench/exporter.md"; do
+			[[ -f $f ]] && cat "$f" && echo && found=1
+		done
+		[[ -n $found ]] || echo "no tables from $label"
 	done >"$OUT/bench-tables.md"
 	cat "$OUT/bench-tables.md"
 	log "tables: $OUT/bench-tables.md"
@@ -474,7 +477,7 @@ main() {
 	parse_args "$@"
 	if [[ $MODE == bench ]]; then
 		PACKAGES=${DROPWATCH_VM_PACKAGES:-test/e2e}
-		RUN=${DROPWATCH_VM_RUN:-BenchmarkTools}
+		RUN=${DROPWATCH_VM_RUN:-BenchmarkTools|BenchmarkExporter}
 		PARALLEL=${DROPWATCH_VM_PARALLEL:-0}
 		BOOT_TIMEOUT=${DROPWATCH_VM_TIMEOUT:-600}
 	fi
