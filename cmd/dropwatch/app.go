@@ -95,6 +95,10 @@ func (a *app) main(args []string) int {
 		return 2
 	}
 
+	if opts.filter.Expr != nil && tracepoint {
+		fmt.Fprintln(a.stderr, "dropwatch: the pcap filters read packet payloads, and the skb:kfree_skb tracepoint backend, which runs here, has none")
+		return 2
+	}
 	out := &output{w: a.stdout}
 	// Under --once the C tool's status lines go to standard error, and
 	// standard output carries only alerts and the table.

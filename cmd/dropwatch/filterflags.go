@@ -1,0 +1,68 @@
+package main
+
+// The pcap-filter flags: --filter EXPR, --host A, --port N and the
+// expression given as trailing arguments, as tcpdump takes it.
+
+import (
+	"strings"
+
+	"github.com/dropwatch-go/dropwatch/internal/report"
+	"github.com/dropwatch-go/dropwatch/pkg/pcapfilter"
+)
+
+var filterOptions = []longOption{
+	{name: "filter", hasArg: true, set: onceFlag("filter", func(o *options, arg string) error {
+		o.exprFlag = append(o.exprFlag, arg)
+		return nil
+	})},
+	{name: "host", hasArg: true, set: onceFlag("host", func(o *options, arg string) error {
+		o.exprShort = append(o.exprShort, "host "+arg)
+		return nil
+	})},
+	{name: "port", hasArg: true, set: onceFlag("port", func(o *options, arg string) error {
+		o.exprShort = append(o.exprShort, "port "+arg)
+		return nil
+	})},
+	{name: "flows", set: onceFlag("flows", func(o *options, _ string) error { o.flows = true; return nil })},
+	{name: "top-by", hasArg: true, set: onceFlag("top-by", func(o *options, arg string) (err error) {
+		o.topBy, err = report.ParseGroup(arg)
+		if err != nil {
+			err = usageErrorf("invalid --top-by '%s': %v", arg, err)
+		}
+		return err
+	})},
+}
+
+// filterExpr joins the filter flags into one expression: --host, --port,
+// each --filter and the trailing arguments (one expression, as tcpdump
+// takes them), with "and", the expressions parenthesized.
+func (o *options) filterExpr() string {
+	exprs := o.exprFlag[:len(o.exprFlag):len(o.exprFlag)]
+	if len(o.exprArgs) > 0 {
+		exprs = append(exprs, strings.Join(o.exprArgs, " "))
+	}
+	parts := append([]string(nil), o.exprShort...)
+	for _, e := range exprs {
+		if len(o.exprShort)+len(exprs) > 1 {
+			e = "(" + e + ")"
+		}
+		parts = append(parts, e)
+	}
+	return strings.Join(parts, " and ")
+}
+
+// compileFilter compiles the filter flags' expression into o.filter; an
+// expression pcapfilter cannot handle is a usage error that says why.
+func (o *options) compileFilter() error {
+	expr := o.filterExpr()
+	if expr == "" {
+		return nil
+	}
+	f, err := pcapfilter.Compile(expr)
+	if err != nil {
+		return usageErrorf("invalid filter expression: %v", err)
+	}
+	o.filter.Expr, o.filter.Links = f, &report.LinkTypes{}
+	o.packetFilter("filter")
+	return nil
+}
