@@ -114,6 +114,7 @@ func (a *app) main(args []string) int {
 	if !opts.filter.Empty() {
 		s.filter = &opts.filter
 	}
+	s.topBy, s.showFlows, s.flowsOf.Links = opts.topBy, opts.flows, &report.LinkTypes{}
 	if syms == nil {
 		s.say(msgNullLookup)
 	} else {

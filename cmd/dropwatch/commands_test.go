@@ -190,7 +190,7 @@ func helpForTest() string {
 }
 
 // topHelp is dropwatch's addition to the help text, after the C tool's.
-const topHelp = "top [N]\t\t\t\t - show the drops of the last capture, most first (N rows at most)\n"
+const topHelp = "top [N] [--by GROUP]\t\t - show the drops of the last capture, most first (N rows at most)\n"
 
 // TestSources: START and STOP carry a flag only for what was set true, as
 // in the C tool.

@@ -34,6 +34,16 @@ func udpFrame(sport, dport uint16) []byte {
 	return b
 }
 
+// udpBlock is the text of a udpAlert, without its empty line.
+const udpBlock = "drop at: __udp4_lib_rcv+0x9a2/0xc30 (0xffffffff878bcae2)\n" +
+	"origin: software\n" +
+	"input port ifindex: 1\n" +
+	"timestamp: Wed Nov 25 12:38:38 2026 000000001 nsec\n" +
+	"protocol: 0x800\n" +
+	"length: 50\n" +
+	"original length: 50\n" +
+	"drop reason: NO_SOCKET\n"
+
 // udpAlert is packetAlert(1) carrying udpFrame(sport, dport).
 func udpAlert(sport, dport uint16) received {
 	r := packetAlert(1)
@@ -101,30 +111,11 @@ func TestFilterExprRefused(t *testing.T) {
 func TestPcapFilter(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f.pcap")
 	kept := []byte("kept message")
-	h := newHarness("")
-	h.app.stdin = blockingReader{}
-	h.start("--once", "1s", "-w", path, "udp", "and", "dst", "port", "53")
-	h.be.waitCall(t, "start -")
-	for _, a := range []received{
+	out := runOnce(t, []string{"-w", path, "udp", "and", "dst", "port", "53"},
 		withRaw(udpAlert(40000, 53), kept),
 		withRaw(udpAlert(40000, 54), []byte("port 54")),
-		withRaw(packetAlert(1), []byte("zeros")),
-	} {
-		h.be.send(t, a)
-	}
-	h.fire(t, time.Second)
-	h.fire(t, drops.DefaultTiming.PacketQuiet)
-	h.fire(t, drops.DefaultTiming.FlushQuiet)
-	checkCode(t, h.wait(t), 0)
-	out := h.stdout.String()
-	block := "drop at: __udp4_lib_rcv+0x9a2/0xc30 (0xffffffff878bcae2)\n" +
-		"origin: software\n" +
-		"input port ifindex: 1\n" +
-		"timestamp: Wed Nov 25 12:38:38 2026 000000001 nsec\n" +
-		"protocol: 0x800\n" +
-		"length: 50\n" +
-		"original length: 50\n" +
-		"drop reason: NO_SOCKET\n\n"
+		withRaw(packetAlert(1), []byte("zeros")))
+	block := udpBlock + "\n"
 	if !strings.HasPrefix(out, block) {
 		t.Fatalf("stdout does not start with the kept alert:\n%s", out)
 	}
@@ -139,5 +130,63 @@ func TestPcapFilter(t *testing.T) {
 	}
 	if diff := cmp.Diff([][]byte{nlpcap.NewFamilyMessage(nlpcap.NETDMFamily(testFamilyID, 0)), kept}, readRecords(t, b)); diff != "" {
 		t.Errorf("pcap records (-want +got):\n%s", diff)
+	}
+}
+
+// runOnce runs --once 1s with args, sends alerts, and returns standard
+// output once dropwatch has ended.
+func runOnce(t *testing.T, args []string, alerts ...received) string {
+	t.Helper()
+	h := newHarness("")
+	h.app.stdin = blockingReader{}
+	h.start(append([]string{"--once", "1s"}, args...)...)
+	h.be.waitCall(t, "start -")
+	for _, a := range alerts {
+		h.be.send(t, a)
+	}
+	h.fire(t, time.Second)
+	h.fire(t, drops.DefaultTiming.PacketQuiet)
+	h.fire(t, drops.DefaultTiming.FlushQuiet)
+	checkCode(t, h.wait(t), 0)
+	return h.stdout.String()
+}
+
+// runFlows runs --once with args over three UDP alerts, two of one flow.
+func runFlows(t *testing.T, args ...string) string {
+	return runOnce(t, args, udpAlert(40001, 54), udpAlert(40000, 53), udpAlert(40000, 53))
+}
+
+// TestFlowsText: --flows adds the flow: line before each block's empty
+// line, and --top-by flow ranks the flows.
+func TestFlowsText(t *testing.T) {
+	out := runFlows(t, "--flows", "--top-by", "flow")
+	block := func(dport string) string {
+		return udpBlock + "flow: udp 192.0.2.1:" + dport + "\n\n"
+	}
+	want := block("40001 > 192.0.2.2:54") + block("40000 > 192.0.2.2:53") + block("40000 > 192.0.2.2:53") +
+		"#  DROPS  SHARE  FLOW\n" +
+		"1      2  66.7%  udp 192.0.2.1:40000 > 192.0.2.2:53\n" +
+		"2      1  33.3%  udp 192.0.2.1:40001 > 192.0.2.2:54\n" +
+		"total: 3 drops in 2 rows\n" + zeroLosses + "\n"
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("stdout (-want +got):\n%s", diff)
+	}
+}
+
+// TestFlowsJSON: JSON packet objects carry the flow, and the final line
+// of --top-by flow its rows.
+func TestFlowsJSON(t *testing.T) {
+	lines := strings.Split(strings.TrimSuffix(runFlows(t, "--json", "--top-by", "flow"), "\n"), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d lines, want 3 packets and the final one:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	flow := `"flow":{"ethertype":2048,"src":"192.0.2.1","dst":"192.0.2.2","ip_proto":17,"src_port":40000,"dst_port":53,"depth":"transport"}}`
+	if !strings.HasSuffix(lines[1], flow) {
+		t.Errorf("packet line does not end with %s:\n%s", flow, lines[1])
+	}
+	rows := `"by":"flow","rows":[{"flow":{"ethertype":2048,"src":"192.0.2.1","dst":"192.0.2.2","ip_proto":17,"src_port":40000,"dst_port":53},"count":2,"share":0.6666666666666666},` +
+		`{"flow":{"ethertype":2048,"src":"192.0.2.1","dst":"192.0.2.2","ip_proto":17,"src_port":40001,"dst_port":54},"count":1,"share":0.3333333333333333}]`
+	if !strings.Contains(lines[3], rows) {
+		t.Errorf("final line does not hold %s:\n%s", rows, lines[3])
 	}
 }

@@ -85,6 +85,13 @@ type session struct {
 	// table aggregates the alerts since the last start (top).
 	table  *report.Table
 	filter *report.Filter
+	// groups counts the same drops by flow, reason, interface and comm
+	// (top --by), topBy is --top-by, flowsOf decodes payloads, showFlows
+	// is --flows.
+	groups    report.Groups
+	topBy     report.Group
+	flowsOf   report.Flows
+	showFlows bool
 	// json: alerts are JSON lines (--json); quietAlerts: they are not
 	// printed at all (-w -, where the pcap owns standard output).
 	json, quietAlerts bool
@@ -386,7 +393,11 @@ func (s *session) cleanup() {
 // top prints the table of the last (or current) monitoring session: the
 // drops since the last start, most first, and its losses.
 func (s *session) top(args []string) error {
-	const usage = "usage: top [N], N the number of rows to show, from 1"
+	const usage = "usage: top [N] [--by site|flow|reason|interface|comm], N the number of rows to show, from 1"
+	by, args, err := topByArg(args, s.topBy)
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, usage)
+	}
 	n := 0
 	switch len(args) {
 	case 0:
@@ -400,7 +411,11 @@ func (s *session) top(args []string) error {
 		return errors.New(usage)
 	}
 	var b strings.Builder
-	report.WriteTable(&b, s.table.Rows(), s.table.Total(), s.lastLosses, n)
+	if by == report.BySite {
+		report.WriteTable(&b, s.table.Rows(), s.table.Total(), s.lastLosses, n)
+	} else {
+		report.WriteGroupTable(&b, by, s.groups.Rows(by), s.groups.Total(), s.lastLosses, n)
+	}
 	s.out.print(b.String())
 	return nil
 }

@@ -1,0 +1,32 @@
+package report
+
+import (
+	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/flow"
+)
+
+// Flows decodes the payloads of packet alerts into flows, reusing one
+// decoder. The zero Flows guesses where payloads start; it is not safe for
+// concurrent use.
+type Flows struct {
+	// Links says where payloads start; nil guesses from the bytes.
+	Links *LinkTypes
+	dec   flow.Decoder
+}
+
+// Of decodes p's payload. ok is false when the kernel sent none. A
+// malformed header ends the decoding there: the flow holds what came
+// before it.
+func (fs *Flows) Of(p *dropmon.PacketAlert) (f flow.Flow, ok bool) {
+	if p == nil || !p.HasPayload {
+		return flow.Flow{}, false
+	}
+	f, _ = fs.dec.Decode(fs.Links.Of(p), p.Proto, p.Payload)
+	return f, true
+}
+
+// AppendFlowLine appends the text block's "flow: ..." line (--flows).
+func AppendFlowLine(b []byte, f *flow.Flow) []byte {
+	b = append(b, "flow: "...)
+	return append(f.AppendText(b), '\n')
+}
