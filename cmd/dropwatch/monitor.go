@@ -202,9 +202,14 @@ func (p *printer) Take(b *drops.Batch) error {
 			if !ok {
 				flp = nil
 			}
-			keys := report.KeysOf(r.Reason, p.pkts[i], flp)
+			var task *report.Task
+			if r.HasTask {
+				t := report.Task(r.Task)
+				task = &t
+			}
+			keys := report.KeysOf(r.Reason, p.pkts[i], flp, task)
 			s.groups.Add(&keys, r.Count)
-			p.print(r, p.pkts[i], p.where[i], flp)
+			p.print(r, p.pkts[i], p.where[i], flp, task)
 			p.count++
 			limited = limited || p.count == s.alertLimit
 		}
@@ -222,20 +227,23 @@ func (p *printer) Take(b *drops.Batch) error {
 // print appends a record to the text printed on the alert stream: its
 // C-format text, or its JSON line (--json), or nothing when a pcap owns
 // standard output (-w -).
-func (p *printer) print(r *drops.Record, pkt *dropmon.PacketAlert, where report.Location, fl *flow.Flow) {
+func (p *printer) print(r *drops.Record, pkt *dropmon.PacketAlert, where report.Location, fl *flow.Flow, task *report.Task) {
 	switch {
 	case p.s.json && pkt != nil:
 		var stack []string
 		for _, f := range r.Stack {
 			stack = append(stack, frameName(f))
 		}
-		p.json.Packet(pkt, where, stack, fl)
+		p.json.Packet(pkt, where, stack, fl, task)
 	case p.s.json:
 		p.json.Summary(r.Time, where, r.Count)
 	case !p.s.quietAlerts:
 		b := appendRecord(p.text.AvailableBuffer(), r, pkt, p.s.loc)
 		if p.s.showFlows && pkt != nil && fl != nil {
 			b = append(report.AppendFlowLine(b[:len(b)-1], fl), '\n') // before the empty line
+		}
+		if p.s.showFlows && pkt != nil && task != nil {
+			b = append(report.AppendTaskLine(b[:len(b)-1], task), '\n')
 		}
 		p.text.Write(b)
 	}

@@ -60,7 +60,7 @@ func BenchmarkJSONPacket(b *testing.B) {
 	j := NewJSONWriter(io.Discard)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := j.Packet(&p, udpRcv, stack, nil); err != nil {
+		if err := j.Packet(&p, udpRcv, stack, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -71,7 +71,7 @@ func TestJSONPacketFlow(t *testing.T) {
 				t.Fatal("no flow")
 			}
 			var b strings.Builder
-			if err := NewJSONWriter(&b).Packet(tt.p, Location{}, nil, &f); err != nil {
+			if err := NewJSONWriter(&b).Packet(tt.p, Location{}, nil, &f, nil); err != nil {
 				t.Fatal(err)
 			}
 			got := decodeLines(t, b.String())[0]["flow"]
@@ -93,7 +93,7 @@ func TestGroups(t *testing.T) {
 		if f, ok := fs.Of(p); ok {
 			fp = &f
 		}
-		k := KeysOf(reason, p, fp)
+		k := KeysOf(reason, p, fp, nil)
 		g.Add(&k, n)
 	}
 	add(alertWith(t, corpusUDP4, "veth0", 0x800), "NO_SOCKET", 3)
@@ -170,5 +170,30 @@ func TestFlowLine(t *testing.T) {
 	f, _ := fs.Of(alertWith(t, corpusSYN6, "", 0x86dd))
 	if got, want := string(AppendFlowLine(nil, &f)), "flow: tcp [2001:db8::1]:42002 > [2001:db8::2]:8080 [S]\n"; got != want {
 		t.Errorf("%q, want %q", got, want)
+	}
+}
+
+func TestTask(t *testing.T) {
+	task := &Task{CPU: 1, PID: 4242, TID: 4243, Comm: "dropgen"}
+	if got, want := string(AppendTaskLine(nil, task)), "task: dropgen pid 4242 tid 4243 cpu 1\n"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+	if got, want := string(AppendTaskLine(nil, &Task{})), "task: - pid 0 tid 0 cpu 0\n"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+	var b strings.Builder
+	if err := NewJSONWriter(&b).Packet(&dropmon.PacketAlert{}, Location{}, nil, nil, task); err != nil {
+		t.Fatal(err)
+	}
+	line := decodeLines(t, b.String())[0]
+	got := map[string]any{"cpu": line["cpu"], "pid": line["pid"], "tid": line["tid"], "comm": line["comm"]}
+	if diff := cmp.Diff(map[string]any{"cpu": 1.0, "pid": 4242.0, "tid": 4243.0, "comm": "dropgen"}, got); diff != "" {
+		t.Errorf("task fields (-want +got):\n%s", diff)
+	}
+	k := KeysOf("", nil, nil, task)
+	var g Groups
+	g.Add(&k, 3)
+	if rows := g.Rows(ByComm); len(rows) != 1 || rows[0].Name != "dropgen" || rows[0].Count != 3 {
+		t.Errorf("by comm: %+v", rows)
 	}
 }

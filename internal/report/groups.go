@@ -24,9 +24,13 @@ type GroupKeys struct {
 }
 
 // KeysOf returns the keys of a record with reason and packet alert p (nil
-// in summary mode) whose payload decoded to f (nil without payload).
-func KeysOf(reason string, p *dropmon.PacketAlert, f *flow.Flow) GroupKeys {
+// in summary mode) whose payload decoded to f (nil without payload), in
+// task (nil when unknown).
+func KeysOf(reason string, p *dropmon.PacketAlert, f *flow.Flow, task *Task) GroupKeys {
 	k := GroupKeys{Reason: reason}
+	if task != nil {
+		k.Comm = task.Comm
+	}
 	if p != nil && p.InPort != nil {
 		k.Interface = p.InPort.Name
 	}

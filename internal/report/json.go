@@ -96,6 +96,11 @@ type jsonPacket struct {
 	Payload []byte `json:"payload,omitzero"`
 	// Flow is the payload decoded (jsonflow.go), nil without payload.
 	Flow *jsonFlow `json:"flow,omitempty"`
+	// The task the packet was freed in (the tracepoint).
+	CPU  *uint32 `json:"cpu,omitempty"`
+	PID  *int32  `json:"pid,omitempty"`
+	TID  *int32  `json:"tid,omitempty"`
+	Comm string  `json:"comm,omitempty"`
 }
 
 type jsonRow struct {
@@ -133,6 +138,7 @@ type JSONWriter struct {
 	// flowOf is the flow being written, copied so that the caller's does
 	// not escape to the heap.
 	flowOf flow.Flow
+	task   Task
 }
 
 // NewJSONWriter returns a JSONWriter that writes to w, one Write per line.
@@ -164,10 +170,10 @@ func (j *JSONWriter) Summary(at time.Time, loc Location, count uint64) error {
 // Packet writes one packet alert: every attribute p holds, loc (its
 // resolved location), when it is not empty, stack, the call chain as
 // "symbol+0xoff" strings, innermost first, and, when not nil, fl, the
-// payload's flow.
+// payload's flow, and task, the task the packet was freed in.
 //
 //	{"type":"packet","timestamp":"2025-11-25T12:38:38.730595860Z","origin":"software","pc":"0xffffffff878bcae2","symbol":"__udp4_lib_rcv+0x9a2/0xc30","reason":"NO_SOCKET","location":{"pc":"0xffffffff878bcae2","symbol":"__udp4_lib_rcv+0x9a2","module":"","origin":"software"},"in_port":{"ifindex":1},"protocol":2048,"length":4,"orig_len":74,"payload":"RQAASg==","flow":{"ethertype":2048,"depth":"link","truncated":true}}
-func (j *JSONWriter) Packet(p *dropmon.PacketAlert, loc Location, stack []string, fl *flow.Flow) error {
+func (j *JSONWriter) Packet(p *dropmon.PacketAlert, loc Location, stack []string, fl *flow.Flow, task *Task) error {
 	j.packet = jsonPacket{
 		Type:        typePacket,
 		Origin:      origin(loc),
@@ -219,6 +225,10 @@ func (j *JSONWriter) Packet(p *dropmon.PacketAlert, loc Location, stack []string
 		j.flowOf = *fl
 		j.flow.set(&j.flowOf)
 		pk.Flow = &j.flow
+	}
+	if task != nil {
+		j.task = *task
+		pk.CPU, pk.PID, pk.TID, pk.Comm = &j.task.CPU, &j.task.PID, &j.task.TID, j.task.Comm
 	}
 	return j.enc.Encode(pk)
 }

@@ -195,7 +195,7 @@ func TestJSONPacket(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkJSON(t, func(j *JSONWriter) error { return j.Packet(&tt.p, tt.loc, tt.stack, nil) }, tt.want)
+			checkJSON(t, func(j *JSONWriter) error { return j.Packet(&tt.p, tt.loc, tt.stack, nil, nil) }, tt.want)
 		})
 	}
 }
@@ -210,8 +210,8 @@ func TestJSONWriterReuse(t *testing.T) {
 	}
 	write := func(j *JSONWriter) error {
 		return errors.Join(
-			j.Packet(&full, udpRcv, []string{"a+0x1"}, nil),
-			j.Packet(&dropmon.PacketAlert{}, rxDrop, nil, nil),
+			j.Packet(&full, udpRcv, []string{"a+0x1"}, nil, nil),
+			j.Packet(&dropmon.PacketAlert{}, rxDrop, nil, nil, nil),
 			j.Summary(dropTime, vlanHW, 1),
 		)
 	}
@@ -296,7 +296,7 @@ func TestJSONDocExamples(t *testing.T) {
 		OrigLen: 74, HasOrigLen: true,
 		Reason: "NO_SOCKET",
 	}
-	if err := j.Packet(&p, udpRcv, nil, nil); err != nil {
+	if err := j.Packet(&p, udpRcv, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	tab := NewTable()
@@ -318,7 +318,7 @@ func TestJSONWriteError(t *testing.T) {
 	j := NewJSONWriter(failingWriter{})
 	for name, err := range map[string]error{
 		"Summary": j.Summary(dropTime, udpRcv, 1),
-		"Packet":  j.Packet(&dropmon.PacketAlert{}, udpRcv, nil, nil),
+		"Packet":  j.Packet(&dropmon.PacketAlert{}, udpRcv, nil, nil, nil),
 		"Final":   j.Final(0, nil, 0, Losses{}),
 	} {
 		if !errors.Is(err, errWrite) {

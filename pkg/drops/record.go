@@ -138,6 +138,21 @@ type Record struct {
 	// Stack is the packet's kernel call chain, innermost frame first (the
 	// tracepoint with Options.Stacks).
 	Stack []Frame
+	// Task is the task the packet was freed in; HasTask is set on the
+	// tracepoint in packet mode (NET_DM does not say).
+	Task    Task
+	HasTask bool
+}
+
+// Task is the task that was running where a packet was freed: for
+// locally generated traffic processed inline, the sender; for received
+// traffic, whatever task the softirq interrupted, or ksoftirqd; the idle
+// task (PID 0, "swapper/CPU") on an idle CPU.
+type Task struct {
+	CPU  uint32
+	PID  int32  // the process (thread group) id
+	TID  int32  // the thread id
+	Comm string // the thread's name (/proc/TID/comm), "" if it was gone
 }
 
 // Message is one alert message of a Batch: its records are

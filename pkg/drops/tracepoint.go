@@ -135,8 +135,11 @@ type tracepointSource struct {
 	agg  skbtrace.Aggregator
 	// due is when the pending summary batch is sent; zero if none is.
 	due time.Time
-	// stacks are the call chains of the last packet events.
+	// stacks are the call chains of the last packet events, tasks their
+	// tasks; comms names thread ids.
 	stacks [][]uint64
+	tasks  []Task
+	comms  comms
 }
 
 func (s *tracepointSource) Receive(ctx context.Context) ([]dropmon.Event, error) {
@@ -145,9 +148,14 @@ func (s *tracepointSource) Receive(ctx context.Context) ([]dropmon.Event, error)
 		if err != nil {
 			return nil, err
 		}
-		s.stacks = s.stacks[:0]
+		s.stacks, s.tasks = s.stacks[:0], s.tasks[:0]
 		for _, d := range drops {
 			s.stacks = append(s.stacks, d.Stack)
+			comm := d.Comm // from PERF_RECORD_COMM, else /proc
+			if comm == "" {
+				comm = s.comms.of(d.PID, d.CPU)
+			}
+			s.tasks = append(s.tasks, Task{CPU: d.CPU, PID: d.TGID, TID: d.PID, Comm: comm})
 		}
 		return packetEvents(drops), nil
 	}
@@ -201,6 +209,13 @@ func packetEvents(drops []skbtrace.Drop) []dropmon.Event {
 }
 
 func (s *tracepointSource) LastStacks() [][]uint64 { return s.stacks }
+
+func (s *tracepointSource) LastTasks() []Task {
+	if s.mode != dropmon.ModePacket {
+		return nil
+	}
+	return s.tasks
+}
 
 func (s *tracepointSource) Stats() dropmon.MonitorStats {
 	st := s.r.Stats()

@@ -145,6 +145,19 @@ func (c *counters) account(out []Drop, rec Record, err error) []Drop {
 	return out
 }
 
+// maxComms bounds the thread names a commNames holds.
+const maxComms = 4096
+
+// commNames are the names of PERF_RECORD_COMMs by thread id.
+type commNames struct{ names map[int32]string }
+
+func (c *commNames) add(m Comm) {
+	if c.names == nil || len(c.names) >= maxComms {
+		c.names = make(map[int32]string)
+	}
+	c.names[m.TID] = m.Name
+}
+
 // info is what Open learned and counted, common to every implementation.
 type info struct {
 	counters counters

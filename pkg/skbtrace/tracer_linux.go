@@ -34,6 +34,7 @@ type tracer struct {
 	epfd   int
 	events []unix.EpollEvent
 	closed bool
+	comms  commNames // by thread id, from the rings' PERF_RECORD_COMMs
 
 	closing atomic.Bool
 	wakeMu  sync.Mutex // guards wakefd against close while wake writes
@@ -55,7 +56,7 @@ func openTracer(o Options) (_ *tracer, err error) {
 	if err != nil {
 		return nil, err
 	}
-	st := SampleTime | SampleCPU | SampleRaw
+	st := SampleTID | SampleTime | SampleCPU | SampleRaw
 	if o.Stacks {
 		st |= SampleCallchain
 	}
@@ -149,7 +150,9 @@ func openRing(id uint32, cpu int, sampleType uint64, o Options) (*ring, error) {
 		// Wake the reader when a quarter of the buffer is written
 		// (watermark: wakeup_watermark bytes instead of wakeup_events);
 		// read polls on its own every PollInterval for slow rates.
-		Bits:             unix.PerfBitDisabled | unix.PerfBitWatermark | unix.PerfBitUseClockID,
+		// attr.comm: PERF_RECORD_COMMs name the tasks that exec or rename
+		// themselves, as they do, for Drop.Comm.
+		Bits:             unix.PerfBitDisabled | unix.PerfBitWatermark | unix.PerfBitUseClockID | unix.PerfBitComm,
 		Wakeup:           uint32(max(dataSize/4, 1)),
 		Clockid:          unix.CLOCK_MONOTONIC,
 		Sample_max_stack: uint16(o.MaxStack),
@@ -216,6 +219,9 @@ func (t *tracer) drain() []Drop {
 		}
 		tail, err := r.rr.read(tail, head, func(rec []byte) {
 			d, err := t.dec.Decode(rec)
+			if err == nil && d.Kind == RecordComm {
+				t.comms.add(d.Comm)
+			}
 			out = t.counters.account(out, d, err)
 		})
 		if err != nil {
@@ -225,6 +231,17 @@ func (t *tracer) drain() []Drop {
 		// data_tail, so the kernel does not overwrite records still being
 		// read; Go's atomic store orders it after those reads (release).
 		atomic.StoreUint64(&r.meta.Data_tail, tail)
+	}
+	// Names from every ring's records, as a task may exec on one CPU and
+	// drop on another. A thread created after the exec has no record of
+	// its own: it inherited its creator's name (kernel/fork.c copies
+	// task->comm), which is the process's unless a thread renamed itself.
+	for i := range out {
+		name, ok := t.comms.names[out[i].PID]
+		if !ok {
+			name = t.comms.names[out[i].TGID]
+		}
+		out[i].Comm = name
 	}
 	return out
 }
