@@ -116,7 +116,7 @@ func TestQueuedAlertsOneWrite(t *testing.T) {
 		if err := p.Take(b); err != nil {
 			t.Fatal(err)
 		}
-		want += packetBlock(pkt, time.UTC)
+		want += string(report.AppendPacketBlock(nil, pkt, time.UTC))
 	}
 	if err := p.Flush(); err != nil {
 		t.Fatal(err)
@@ -141,19 +141,19 @@ func TestTracepointPacketText(t *testing.T) {
 		"timestamp: Wed Nov 25 12:38:38 2026 730595860 nsec\n" +
 		"protocol: 0x800\n" +
 		"drop reason: NO_SOCKET\n\n"
-	if diff := cmp.Diff(want, string(appendRecord(nil, &r, recordPacket(&r), time.UTC))); diff != "" {
+	if diff := cmp.Diff(want, string(report.AppendRecord(nil, &r, report.RecordPacket(&r), time.UTC))); diff != "" {
 		t.Errorf("rendered (-want +got):\n%s", diff)
 	}
 	// The table and JSON name it as summary mode does.
-	if diff := cmp.Diff(report.Location{PC: 0xffffffff878bcae2, Symbol: "__udp4_lib_rcv+0x9a2"}, recordLocation(&r)); diff != "" {
+	if diff := cmp.Diff(report.Location{PC: 0xffffffff878bcae2, Symbol: "__udp4_lib_rcv+0x9a2"}, report.RecordLocation(&r)); diff != "" {
 		t.Errorf("location (-want +got):\n%s", diff)
 	}
 	r.Location = drops.Locate(nil, pkt.PC)
-	if got := string(appendRecord(nil, &r, recordPacket(&r), time.UTC)); !strings.HasPrefix(got, "drop at: 0xffffffff878bcae2 (0xffffffff878bcae2)\n") {
+	if got := string(report.AppendRecord(nil, &r, report.RecordPacket(&r), time.UTC)); !strings.HasPrefix(got, "drop at: 0xffffffff878bcae2 (0xffffffff878bcae2)\n") {
 		t.Errorf("without symbols:\n%s", got)
 	}
 	// Unresolved: the address alone, no symbol repeating it.
-	if diff := cmp.Diff(report.Location{PC: 0xffffffff878bcae2}, recordLocation(&r)); diff != "" {
+	if diff := cmp.Diff(report.Location{PC: 0xffffffff878bcae2}, report.RecordLocation(&r)); diff != "" {
 		t.Errorf("location without symbols (-want +got):\n%s", diff)
 	}
 }

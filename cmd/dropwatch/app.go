@@ -61,15 +61,15 @@ func (a *app) main(args []string) int {
 	// The file is read when monitoring needs it (pkg/drops/symbols.go).
 	var syms *drops.Symbols
 	if opts.lookup == lookupKas {
-		report := func(err error) { fmt.Fprintln(a.stderr, symbolsUnusable(opts.kallsyms, err)) }
+		warnSymbols := func(err error) { fmt.Fprintln(a.stderr, report.SymbolsUnusable(opts.kallsyms, err)) }
 		file, err := a.loadSymbols(opts.kallsyms)
 		if err != nil {
 			// A mistyped --kallsyms or an unreadable file: say so now, even
 			// if no lookup ever happens.
-			report(err)
+			warnSymbols(err)
 			file = drops.UnusableFile{}
 		}
-		syms = drops.NewSymbols(file, report)
+		syms = drops.NewSymbols(file, warnSymbols)
 	}
 
 	// As in the C tool, the kernel side comes first, then the lookup.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
 
@@ -29,11 +30,11 @@ func selectBackend(o drops.Options, stdout, stderr io.Writer) (*drops.Engine, in
 	switch {
 	case err == nil:
 		if d, ok := e.Diagnosis(); ok {
-			fmt.Fprintf(stderr, "dropwatch: no NET_DM family (%s); using the skb:kfree_skb tracepoint\n", shortCause(d))
+			fmt.Fprintf(stderr, "dropwatch: no NET_DM family (%s); using the skb:kfree_skb tracepoint\n", report.ShortCause(d))
 		}
 		return e, 0
 	case o.Backend == backendTracepoint:
-		fmt.Fprintln(stderr, tracepointUnusable(err))
+		fmt.Fprintln(stderr, report.TracepointUnusable(err))
 		return nil, 1
 	case !errors.As(err, &nerr):
 		fmt.Fprintf(stderr, "dropwatch: %v\n", err)
@@ -41,11 +42,11 @@ func selectBackend(o drops.Options, stdout, stderr io.Writer) (*drops.Engine, in
 	}
 	fmt.Fprintln(stdout, msgNoFamily)
 	fmt.Fprintln(stdout, msgSocketCleanup)
-	fmt.Fprint(stderr, noFamilyHelp(nerr.Diagnosis))
+	fmt.Fprint(stderr, report.NoFamilyHelp(nerr.Diagnosis))
 	if nerr.Tracepoint != nil {
-		fmt.Fprintln(stderr, tracepointUnusable(nerr.Tracepoint))
+		fmt.Fprintln(stderr, report.TracepointUnusable(nerr.Tracepoint))
 	} else {
-		fmt.Fprint(stderr, tryTracepoint)
+		fmt.Fprint(stderr, report.TryTracepoint)
 	}
 	return nil, 1
 }

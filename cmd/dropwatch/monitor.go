@@ -51,11 +51,11 @@ func (s *session) monitor() (ran bool, err error) {
 	var se *drops.StartError
 	switch {
 	case errors.As(err, &se) && s.passive:
-		s.warn("dropwatch: cannot listen for drop alerts: %s\n", strerror(se.Err))
+		s.warn("dropwatch: cannot listen for drop alerts: %s\n", report.Strerror(se.Err))
 		s.hint("listen", se.Err)
 		return false, nil
 	case errors.As(err, &se):
-		s.printf(fmtStartFailed, strerror(se.Err))
+		s.printf(fmtStartFailed, report.Strerror(se.Err))
 		s.hint(se.Op, se.Err)
 		return false, nil
 	case s.passive:
@@ -85,7 +85,7 @@ func (s *session) watch(w *drops.Watch) error {
 	p.json = report.NewJSONWriter(&p.text)
 	end, err := w.Run(p)
 	if end == drops.EndReceive && err != nil {
-		s.warn(fmtReceiveFailed, strerror(err))
+		s.warn(fmtReceiveFailed, report.Strerror(err))
 	}
 	limit := end == drops.EndHandler && errors.Is(err, errLimit)
 	if limit {
@@ -173,10 +173,10 @@ func (p *printer) Take(b *drops.Batch) error {
 		for i := range recs {
 			var pkt *dropmon.PacketAlert
 			if recs[i].Packet != nil {
-				pkt = recordPacket(&recs[i])
+				pkt = report.RecordPacket(&recs[i])
 			}
-			where := recordLocation(&recs[i])
-			k := keep(s.filter, pkt, where)
+			where := report.RecordLocation(&recs[i])
+			k := s.filter.Keep(pkt, where)
 			p.pkts, p.where, p.kept = append(p.pkts, pkt), append(p.where, where), append(p.kept, k)
 			if !k {
 				p.filtered++
@@ -232,13 +232,13 @@ func (p *printer) print(r *drops.Record, pkt *dropmon.PacketAlert, where report.
 	case p.s.json && pkt != nil:
 		var stack []string
 		for _, f := range r.Stack {
-			stack = append(stack, frameName(f))
+			stack = append(stack, report.FrameName(f))
 		}
 		p.json.Packet(pkt, where, stack, fl, task)
 	case p.s.json:
 		p.json.Summary(r.Time, where, r.Count)
 	case !p.s.quietAlerts:
-		b := appendRecord(p.text.AvailableBuffer(), r, pkt, p.s.loc)
+		b := report.AppendRecord(p.text.AvailableBuffer(), r, pkt, p.s.loc)
 		if p.s.showFlows && pkt != nil && fl != nil {
 			b = append(report.AppendFlowLine(b[:len(b)-1], fl), '\n') // before the empty line
 		}

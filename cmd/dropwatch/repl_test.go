@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dropwatch-go/dropwatch/internal/fixtures"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
@@ -80,16 +82,7 @@ func TestTranscriptShowStatsHelpExit(t *testing.T) {
 
 // packetAlert is one of the packet alerts of the packet-mode transcript.
 func packetAlert(ns int) received {
-	return received{evs: []dropmon.Event{{Packet: &dropmon.PacketAlert{
-		HasOrigin: true, Origin: dropmon.OriginSoftware,
-		HasPC: true, PC: 0xffffffff878bcae2, Symbol: "__udp4_lib_rcv+0x9a2/0xc30",
-		Reason:       "NO_SOCKET",
-		InPort:       &dropmon.Port{Ifindex: 1, HasIfindex: true},
-		HasTimestamp: true, Timestamp: time.Date(2026, 11, 25, 12, 38, 38, ns, time.UTC),
-		HasOrigLen: true, OrigLen: 74,
-		HasProto: true, Proto: 0x800,
-		HasPayload: true, Payload: make([]byte, 74),
-	}}}}
+	return received{evs: []dropmon.Event{{Packet: fixtures.UDPPacket(ns)}}}
 }
 
 // TestTranscripts replays the alerts of the C tool's transcripts and

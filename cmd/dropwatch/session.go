@@ -119,7 +119,7 @@ func (s *session) warn(format string, args ...any) { fmt.Fprintf(s.stderr, forma
 
 // hint prints dropwatch's explanation of a failure, if it has one.
 func (s *session) hint(op string, err error) {
-	h := explain(op, err, s.hw)
+	h := report.Hint(op, err, s.hw)
 	if op == "start" && s.eng.Started() && errors.Is(err, dropmon.ErrAlreadyMonitoring) {
 		h = "dropwatch: the kernel still monitors for this dropwatch, whose STOP failed: type stop."
 	}
@@ -266,7 +266,7 @@ func (s *session) configure(u dropmon.ConfigUpdate, done string) bool {
 	err := s.eng.SetConfig(u)
 	s.configFailed = err != nil
 	if err != nil {
-		s.printf(fmtConfigFailed, strerror(err))
+		s.printf(fmtConfigFailed, report.Strerror(err))
 		s.hint("config", err)
 		return false
 	}
@@ -316,17 +316,17 @@ func (s *session) show(args []string) error {
 	s.say(msgGettingConfig)
 	c, err := s.eng.Config()
 	if err != nil {
-		s.warn(fmtGetConfigFailed, strerror(err))
+		s.warn(fmtGetConfigFailed, report.Strerror(err))
 		s.hint("get", err)
 		return nil
 	}
 	if s.tracepoint {
 		// Truncation and queue length are NET_DM's: only the mode is
 		// the tracepoint backend's.
-		s.out.print(strings.SplitAfter(configText(c), "\n")[0])
+		s.out.print(strings.SplitAfter(report.ConfigText(c), "\n")[0])
 		return nil
 	}
-	s.out.print(configText(c))
+	s.out.print(report.ConfigText(c))
 	return nil
 }
 
@@ -337,7 +337,7 @@ func (s *session) stats(args []string) error {
 	s.say(msgGettingStats)
 	st, err := s.eng.Stats()
 	if err != nil {
-		s.warn(fmtGetStatsFailed, strerror(err))
+		s.warn(fmtGetStatsFailed, report.Strerror(err))
 		s.hint("get", err)
 		return nil
 	}
@@ -349,7 +349,7 @@ func (s *session) stats(args []string) error {
 		s.printf(fmtTracepointLost, lost)
 		return nil
 	}
-	s.out.print(statsText(st))
+	s.out.print(report.StatsText(st))
 	return nil
 }
 
@@ -378,7 +378,7 @@ func (s *session) sendStop() bool {
 }
 
 func (s *session) stopFailed(err error) {
-	s.printf(fmtStopFailed, strerror(err))
+	s.printf(fmtStopFailed, report.Strerror(err))
 	s.hint("stop", err)
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dropwatch-go/dropwatch/internal/fixtures"
+
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
@@ -16,7 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// fakeFile is a kallsyms file holding testSymbolsText that records how it
+// fakeFile is a kallsyms file holding fixtures.Symbols that records how it
 // is read: "resolve" with the addresses of a scan, or "load".
 type fakeFile struct {
 	err     error         // what Resolve and Load return instead, if set
@@ -59,7 +61,7 @@ func (f *fakeFile) Resolve(pcs []uint64) ([]kallsyms.Match, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	return kallsyms.Resolve(strings.NewReader(testSymbolsText), pcs...)
+	return kallsyms.Resolve(strings.NewReader(fixtures.Symbols), pcs...)
 }
 
 func (f *fakeFile) Load() (drops.Resolver, error) {
@@ -87,12 +89,12 @@ func (f *fakeFile) checkReads(t *testing.T, want ...string) {
 // loader returns f as the file at any path.
 func (f *fakeFile) loader(string) (drops.SymbolFile, error) { return f, nil }
 
-// Addresses in testSymbolsText.
+// Addresses in fixtures.Symbols.
 const (
-	pcUDP   = 0xffffffff878bcae2 // __udp4_lib_rcv+9a2
-	pcTCP   = 0xffffffff82094413 // tcp_v4_rcv+1a3
-	pcDemux = 0xffffffff878bd010 // udp_v4_early_demux+10
-	pcCold  = 0xffffffff89d78a30 // __udp4_lib_rcv.cold+10 [udp_mod]
+	pcUDP   = fixtures.UDP
+	pcTCP   = fixtures.TCP
+	pcDemux = fixtures.Demux
+	pcCold  = fixtures.Cold
 )
 
 // A --kallsyms path that cannot be opened is reported at startup, even in

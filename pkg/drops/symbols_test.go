@@ -9,12 +9,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dropwatch-go/dropwatch/internal/fixtures"
+
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// fakeFile is a kallsyms file holding testSymbolsText that records how it
+// fakeFile is a kallsyms file holding fixtures.Symbols that records how it
 // is read: "resolve" with the addresses of a scan, or "load".
 type fakeFile struct {
 	err     error         // what Resolve and Load return instead, if set
@@ -57,7 +59,7 @@ func (f *fakeFile) Resolve(pcs []uint64) ([]kallsyms.Match, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	return kallsyms.Resolve(strings.NewReader(testSymbolsText), pcs...)
+	return kallsyms.Resolve(strings.NewReader(fixtures.Symbols), pcs...)
 }
 
 func (f *fakeFile) Load() (Resolver, error) {
@@ -85,12 +87,12 @@ func (f *fakeFile) checkReads(t *testing.T, want ...string) {
 // loader returns f as the file at any path.
 func (f *fakeFile) loader(string) (SymbolFile, error) { return f, nil }
 
-// Addresses in testSymbolsText.
+// Addresses in fixtures.Symbols.
 const (
-	pcUDP   = 0xffffffff878bcae2 // __udp4_lib_rcv+9a2
-	pcTCP   = 0xffffffff82094413 // tcp_v4_rcv+1a3
-	pcDemux = 0xffffffff878bd010 // udp_v4_early_demux+10
-	pcCold  = 0xffffffff89d78a30 // __udp4_lib_rcv.cold+10 [udp_mod]
+	pcUDP   = fixtures.UDP
+	pcTCP   = fixtures.TCP
+	pcDemux = fixtures.Demux
+	pcCold  = fixtures.Cold
 )
 
 // TestSymbols follows the reads of the kallsyms file through a session's
@@ -179,7 +181,7 @@ func TestSymbolsFail(t *testing.T) {
 // path checked at startup is the one used; later reads open the path again.
 func TestKallsymsFileReads(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kallsyms")
-	if err := os.WriteFile(path, []byte(testSymbolsText), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(fixtures.Symbols), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	file, err := OpenKallsyms(path)
@@ -196,7 +198,7 @@ func TestKallsymsFileReads(t *testing.T) {
 	if _, err := file.Load(); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Load after the file was removed: %v, want it to open the path again and fail", err)
 	}
-	if err := os.WriteFile(path, []byte(testSymbolsText), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(fixtures.Symbols), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r, err := file.Load()
@@ -208,19 +210,4 @@ func TestKallsymsFileReads(t *testing.T) {
 	}
 }
 
-// testSymbolsText is the kallsyms file of the tests.
-const testSymbolsText = `ffffffff82094270 T tcp_v4_rcv
-ffffffff82094f00 T tcp_v4_early_demux
-ffffffff878bc140 T __udp4_lib_rcv
-ffffffff878bd000 T udp_v4_early_demux
-ffffffff89d78a20 t __udp4_lib_rcv.cold	[udp_mod]
-ffffffff89d79000 T end_of_mod	[udp_mod]
-`
-
-func testSymbols() Resolver {
-	t, err := kallsyms.Parse(strings.NewReader(testSymbolsText))
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+func testSymbols() Resolver { return fixtures.Table() }

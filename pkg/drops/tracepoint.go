@@ -27,6 +27,7 @@ type tracepoint struct {
 	mu     sync.Mutex
 	config dropmon.Config
 	lost   uint64 // samples the last tracer lost, for stats
+	cur    Tracer // the open source's tracer, which Stop disables
 }
 
 // Tracer is what the tracepoint backend reads: a *skbtrace.Tracer.
@@ -74,8 +75,13 @@ func (t *tracepoint) probe() error {
 // It matches errors.ErrUnsupported.
 var ErrHardwareDrops = fmt.Errorf("the skb:kfree_skb tracepoint reports software drops only: %w", errors.ErrUnsupported)
 
-// Start and Stop have nothing to do: the perf events are enabled while a
-// source is open.
+// disabler is a Tracer that can stop taking samples before it is closed
+// (*skbtrace.Tracer): its losses are then exact once it has been read to
+// the end (skbtrace.Stats.Lost).
+type disabler interface{ Disable() error }
+
+// Start has nothing to do: the perf events are enabled while a source is
+// open.
 func (t *tracepoint) Start(ctx context.Context, src dropmon.Source) error {
 	if src == dropmon.SourceHardware {
 		return ErrHardwareDrops
@@ -83,7 +89,17 @@ func (t *tracepoint) Start(ctx context.Context, src dropmon.Source) error {
 	return nil
 }
 
-func (t *tracepoint) Stop(ctx context.Context, src dropmon.Source) error { return nil }
+// Stop disables the open source's perf events: the drain after STOP reads
+// what their buffers hold, and nothing newer, as after NET_DM's STOP.
+func (t *tracepoint) Stop(ctx context.Context, src dropmon.Source) error {
+	t.mu.Lock()
+	cur := t.cur
+	t.mu.Unlock()
+	if d, ok := cur.(disabler); ok {
+		return d.Disable()
+	}
+	return nil
+}
 
 func (t *tracepoint) SetConfig(ctx context.Context, u dropmon.ConfigUpdate) error {
 	t.mu.Lock()
@@ -124,6 +140,7 @@ func (t *tracepoint) Listen() (Events, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.cur = r
 	return &tracepointSource{tp: t, r: r, mode: t.config.Mode}, nil
 }
 
@@ -226,10 +243,16 @@ func (s *tracepointSource) Stats() dropmon.MonitorStats {
 // buffers.
 func (s *tracepointSource) SocketDrops() (uint64, error) { return s.r.Stats().Lost, nil }
 
+// Close closes the tracer, then keeps its losses for stats: a closed
+// tracer's are exact (skbtrace.Stats.Lost).
 func (s *tracepointSource) Close() error {
+	err := s.r.Close()
 	lost := s.r.Stats().Lost
 	s.tp.mu.Lock()
 	s.tp.lost = lost
+	if s.tp.cur == s.r {
+		s.tp.cur = nil
+	}
 	s.tp.mu.Unlock()
-	return s.r.Close()
+	return err
 }

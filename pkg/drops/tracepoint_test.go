@@ -14,9 +14,13 @@ import (
 
 // fakeTracer hands out the drops a test feeds it.
 type fakeTracer struct {
-	feed   chan []skbtrace.Drop
-	lost   uint64
-	closed bool
+	feed     chan []skbtrace.Drop
+	lost     uint64
+	closed   bool
+	disabled bool
+	// exactLost is what Stats says once the tracer is closed, as
+	// skbtrace's does when the kernel never wrote its loss record.
+	exactLost uint64
 }
 
 func (f *fakeTracer) Read(ctx context.Context) ([]skbtrace.Drop, error) {
@@ -28,11 +32,48 @@ func (f *fakeTracer) Read(ctx context.Context) ([]skbtrace.Drop, error) {
 	}
 }
 
-func (f *fakeTracer) Stats() skbtrace.Stats { return skbtrace.Stats{Lost: f.lost} }
+func (f *fakeTracer) Stats() skbtrace.Stats {
+	if f.closed && f.exactLost > f.lost {
+		return skbtrace.Stats{Lost: f.exactLost}
+	}
+	return skbtrace.Stats{Lost: f.lost}
+}
 
 func (f *fakeTracer) Close() error {
 	f.closed = true
 	return nil
+}
+
+func (f *fakeTracer) Disable() error {
+	f.disabled = true
+	return nil
+}
+
+// TestTracepointStopDisables: STOP disables the open tracer's events, and
+// "stats" reports the losses the tracer knows once it is closed, not those
+// it knew before.
+func TestTracepointStopDisables(t *testing.T) {
+	tp, ft := newFakeTracepoint(time.Second)
+	ft.lost, ft.exactLost = 2, 7
+	src, err := tp.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tp.Stop(context.Background(), dropmon.SourceSoftware); err != nil || !ft.disabled {
+		t.Fatalf("Stop: %v, tracer disabled %v", err, ft.disabled)
+	}
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := tp.Stats(context.Background())
+	if err != nil || st.Software == nil || st.Software.Dropped != 7 {
+		t.Errorf("Stats after Close = %+v, %v; want 7 dropped", st, err)
+	}
+	// Closed, the tracer is no longer the one a later STOP disables.
+	ft.disabled = false
+	if err := tp.Stop(context.Background(), dropmon.SourceSoftware); err != nil || ft.disabled {
+		t.Errorf("Stop after Close: %v, disabled a closed tracer: %v", err, ft.disabled)
+	}
 }
 
 func newFakeTracepoint(interval time.Duration) (*tracepoint, *fakeTracer) {

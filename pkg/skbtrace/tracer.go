@@ -94,9 +94,12 @@ type Stats struct {
 	// are not drops and are not returned.
 	Consumed uint64
 	// Lost is the number of samples the kernel could not write because a
-	// ring buffer was full (PERF_RECORD_LOST). The kernel reports a loss
-	// when it next has room in that buffer, just before the next sample
-	// it writes there, so the count can lag until another drop on that CPU.
+	// ring buffer was full, or skipped while throttled. While the events
+	// are enabled it is what PERF_RECORD_LOST said, which lags: the kernel
+	// reports a loss when it next has room in that buffer, just before the
+	// next sample it writes there, which may never come. After Disable
+	// and a Read that emptied the buffers, and after Close, it is exact:
+	// the events' own counts of hits less the samples read.
 	Lost uint64
 	// Throttled is the number of PERF_RECORD_THROTTLE and
 	// PERF_RECORD_UNTHROTTLE records: while throttled, the kernel skips
@@ -201,7 +204,13 @@ func Open(opts Options) (*Tracer, error) {
 func (t *Tracer) Read(ctx context.Context) ([]Drop, error) { return t.t.read(ctx) }
 
 // Stats returns the counters since Open.
-func (t *Tracer) Stats() Stats { return t.t.counters.snapshot() }
+func (t *Tracer) Stats() Stats { return t.t.stats() }
+
+// Disable stops the events from taking samples, on every CPU, without
+// releasing them: Read still returns what the buffers hold, then nothing
+// more, and once it has emptied them Stats.Lost is exact. A session's end
+// is Disable, Read until nothing is left, Stats, Close.
+func (t *Tracer) Disable() error { return t.t.disable() }
 
 // Format returns the tracepoint's parsed format.
 func (t *Tracer) Format() *Format { return t.t.format }

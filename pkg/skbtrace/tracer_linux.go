@@ -21,6 +21,9 @@ type ring struct {
 	mem  []byte
 	meta *unix.PerfEventMmapPage // the first page of mem
 	rr   ringReader
+	// samples counts the samples read from this ring (drops and
+	// SKB_CONSUMED alike), to set against the event's count (exactLost).
+	samples atomic.Uint64
 }
 
 type tracer struct {
@@ -29,16 +32,22 @@ type tracer struct {
 	timeout int   // epoll timeout in milliseconds
 	clock   Clock // of Drop.Time
 
-	mu     sync.Mutex // held by read and by close's release
-	rings  []*ring
-	epfd   int
-	events []unix.EpollEvent
-	closed bool
-	comms  commNames // by thread id, from the rings' PERF_RECORD_COMMs
+	mu sync.Mutex // held by read and by close's release
+	// ringsMu guards rings against release while Stats and Disable, which
+	// do not take mu (read holds it while it waits), use them.
+	ringsMu sync.RWMutex
+	rings   []*ring
+	epfd    int
+	events  []unix.EpollEvent
+	closed  bool
+	comms   commNames // by thread id, from the rings' PERF_RECORD_COMMs
 
-	closing atomic.Bool
-	wakeMu  sync.Mutex // guards wakefd against close while wake writes
-	wakefd  int        // eventfd in the epoll set: wakes read for ctx and Close
+	closing  atomic.Bool
+	disabled atomic.Bool   // Disable or close disabled every event
+	final    atomic.Uint64 // exactLost when close released the rings
+	finalSet atomic.Bool
+	wakeMu   sync.Mutex // guards wakefd against close while wake writes
+	wakefd   int        // eventfd in the epoll set: wakes read for ctx and Close
 }
 
 var errClosed = &Error{Op: "read", Err: os.ErrClosed}
@@ -219,6 +228,9 @@ func (t *tracer) drain() []Drop {
 		}
 		tail, err := r.rr.read(tail, head, func(rec []byte) {
 			d, err := t.dec.Decode(rec)
+			if err == nil && (d.Kind == RecordDrop || d.Kind == RecordConsumed) {
+				r.samples.Add(1)
+			}
 			if err == nil && d.Kind == RecordComm {
 				t.comms.add(d.Comm)
 			}
@@ -301,16 +313,83 @@ func (t *tracer) close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.closed = true
-	return t.release()
+	// Disabled, the rings take no more samples: what is left in them is
+	// read (and counted, not returned), so that the losses are exact.
+	err := t.disable()
+	t.drain()
+	if n, ok := t.exactLost(); ok {
+		t.final.Store(n)
+		t.finalSet.Store(true)
+	}
+	return errors.Join(err, t.release())
+}
+
+// stats is the counters, with the exact losses once they are known.
+func (t *tracer) stats() Stats {
+	s := t.counters.snapshot()
+	if n, ok := t.exactLost(); ok && n > s.Lost {
+		s.Lost = n
+	}
+	return s
+}
+
+// disable stops every event from taking samples. PERF_EVENT_IOC_DISABLE
+// runs on the event's CPU (perf_event_disable -> event_function_call in
+// kernel/events/core.c), so when it returns no sample is half-written.
+func (t *tracer) disable() error {
+	t.ringsMu.RLock()
+	defer t.ringsMu.RUnlock()
+	var err error
+	for _, r := range t.rings {
+		if e := unix.IoctlSetInt(r.fd, unix.PERF_EVENT_IOC_DISABLE, 0); e != nil {
+			err = errors.Join(err, &Error{Op: "disable", Path: fmt.Sprintf("cpu %d", r.cpu), Err: e})
+		}
+	}
+	t.disabled.Store(true)
+	return err
+}
+
+// exactLost counts the samples the rings could not hold, from the events'
+// own counts: with sample_period 1 every hit adds one to the count
+// (perf_swevent_event), written to the ring or not, throttled or not,
+// and a filtered-out hit adds nothing (perf_tp_event_match). It is exact
+// only once the events are disabled and every ring has been read to its
+// head; ok is false before. PERF_RECORD_LOST alone lags: the kernel writes
+// it only before the next sample that fits, which may never come.
+func (t *tracer) exactLost() (n uint64, ok bool) {
+	if !t.disabled.Load() {
+		return 0, false
+	}
+	t.ringsMu.RLock()
+	defer t.ringsMu.RUnlock()
+	if t.rings == nil {
+		return t.final.Load(), t.finalSet.Load()
+	}
+	for _, r := range t.rings {
+		if atomic.LoadUint64(&r.meta.Data_head) != atomic.LoadUint64(&r.meta.Data_tail) {
+			return 0, false
+		}
+		// read(2) of an event without read_format is its u64 count
+		// (perf_read_one in kernel/events/core.c).
+		var buf [8]byte
+		if k, err := unix.Read(r.fd, buf[:]); err != nil || k != len(buf) {
+			return 0, false
+		}
+		hits, seen := binary.NativeEndian.Uint64(buf[:]), r.samples.Load()
+		n += hits - min(hits, seen)
+	}
+	return n, true
 }
 
 // release closes every descriptor and unmaps every ring.
 func (t *tracer) release() error {
 	var err error
+	t.ringsMu.Lock()
 	for _, r := range t.rings {
 		err = errors.Join(err, r.close())
 	}
 	t.rings = nil
+	t.ringsMu.Unlock()
 	if t.epfd >= 0 {
 		err = errors.Join(err, unix.Close(t.epfd))
 		t.epfd = -1

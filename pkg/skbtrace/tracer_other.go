@@ -19,3 +19,7 @@ func openTracer(Options) (*tracer, error) { return nil, unsupported("open") }
 func (t *tracer) read(context.Context) ([]Drop, error) { return nil, unsupported("read") }
 
 func (t *tracer) close() error { return nil }
+
+func (t *tracer) disable() error { return nil }
+
+func (t *tracer) stats() Stats { return t.counters.snapshot() }

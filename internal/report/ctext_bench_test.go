@@ -1,8 +1,10 @@
-package main
+package report
 
 import (
 	"testing"
 	"time"
+
+	"github.com/dropwatch-go/dropwatch/internal/fixtures"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
@@ -40,7 +42,7 @@ func BenchmarkPacketBlock(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := packetAlert(730595860).evs[0].Packet
+	p := fixtures.UDPPacket(730595860)
 	b.ReportAllocs()
 	for b.Loop() {
 		packetBlock(p, loc)

@@ -1,7 +1,8 @@
-package main
+package report
 
 // Texts dropwatch adds to the C tool's output, all on stderr: why a request
-// failed and what to do about it.
+// failed and what to do about it. The exporter's startup errors use the
+// same diagnosis texts.
 
 import (
 	"context"
@@ -15,25 +16,9 @@ import (
 	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 )
 
-const noteStackNeedsTracepoint = "dropwatch: --stack needs the tracepoint backend (NET_DM alerts carry no call chain): use --backend tracepoint --stack; no stacks will be printed"
-
-// fmtTracepointLost is "stats" on the tracepoint backend: the samples the
-// perf ring buffers could not hold during the last monitoring.
-const fmtTracepointLost = "Tracepoint statistics:\nLost samples: %d\n"
-
-// What start says under --passive, instead of the C tool's "Enabling
-// monitoring..." and "Kernel monitoring activated.", on stdout.
-const (
-	msgListening        = "Listening for drop alerts without starting monitoring (--passive)"
-	msgIssueCtrlCListen = "Issue Ctrl-C to stop listening"
-	msgStoppedListening = "Stopped listening; the kernel's monitoring is left as it was"
-)
-
-const noteNeitherSource = "note: with neither sw nor hw set to true, START carries no flag and the kernel monitors software drops"
-
-// noFamilyCause names the cause dropmon.Diagnose found for a missing NET_DM
+// NoFamilyCause names the cause dropmon.Diagnose found for a missing NET_DM
 // family, in the order a user should check them, or "" if it found none.
-func noFamilyCause(d dropmon.Diagnosis) string {
+func NoFamilyCause(d dropmon.Diagnosis) string {
 	switch d.Cause() {
 	case dropmon.CauseOtherNetNS:
 		return "dropwatch runs outside the initial network namespace (a container), and NET_DM exists only there"
@@ -49,22 +34,22 @@ func noFamilyCause(d dropmon.Diagnosis) string {
 	return ""
 }
 
-// shortCause is noFamilyCause for the one line that says auto fell back
+// ShortCause is NoFamilyCause for the one line that says auto fell back
 // to the tracepoint.
-func shortCause(d dropmon.Diagnosis) string {
-	if c := noFamilyCause(d); c != "" {
+func ShortCause(d dropmon.Diagnosis) string {
+	if c := NoFamilyCause(d); c != "" {
 		return c
 	}
 	return "cause unknown: --backend netdm lists the possible ones"
 }
 
-// tryTracepoint ends noFamilyHelp when the tracepoint was not tried.
-const tryTracepoint = "dropwatch --backend tracepoint reads drops from the skb:kfree_skb tracepoint instead.\n"
+// TryTracepoint ends NoFamilyHelp when the tracepoint was not tried.
+const TryTracepoint = "dropwatch --backend tracepoint reads drops from the skb:kfree_skb tracepoint instead.\n"
 
-// noFamilyHelp follows the C tool's "Unable to find NET_DM family" lines:
+// NoFamilyHelp follows the C tool's "Unable to find NET_DM family" lines:
 // the cause found, or every possible one.
-func noFamilyHelp(d dropmon.Diagnosis) string {
-	if c := noFamilyCause(d); c != "" {
+func NoFamilyHelp(d dropmon.Diagnosis) string {
+	if c := NoFamilyCause(d); c != "" {
 		return "dropwatch: the kernel has no NET_DM (drop monitor) generic netlink family here: " + c + ".\n"
 	}
 	return `dropwatch: the kernel has no NET_DM (drop monitor) generic netlink family here. Likely causes:
@@ -75,9 +60,9 @@ func noFamilyHelp(d dropmon.Diagnosis) string {
 `
 }
 
-// tracepointUnusable says why the skb:kfree_skb tracepoint cannot be read;
+// TracepointUnusable says why the skb:kfree_skb tracepoint cannot be read;
 // skbtrace's error already carries its hint.
-func tracepointUnusable(err error) string {
+func TracepointUnusable(err error) string {
 	return fmt.Sprintf("dropwatch: cannot read the skb:kfree_skb tracepoint: %v", err)
 }
 
@@ -88,9 +73,9 @@ var permOps = map[string]string{
 	"config": "configuring the drop monitor (NET_DM_CMD_CONFIG)",
 }
 
-// explain returns the hint that follows a failed request, or "". op is
+// Hint returns the hint that follows a failed request, or "". op is
 // "start", "stop", "config", "get" (show and stats) or "listen".
-func explain(op string, err error, hw bool) string {
+func Hint(op string, err error, hw bool) string {
 	var te *skbtrace.Error
 	switch {
 	case errors.As(err, &te) && te.Hint != "":
@@ -121,9 +106,9 @@ func explain(op string, err error, hw bool) string {
 	return ""
 }
 
-// symbolsUnusable explains on stderr why the kallsyms method fell back to
+// SymbolsUnusable explains on stderr why the kallsyms method fell back to
 // raw addresses.
-func symbolsUnusable(path string, err error) string {
+func SymbolsUnusable(path string, err error) string {
 	if path == "" {
 		path = kallsyms.DefaultPath
 	}

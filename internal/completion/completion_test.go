@@ -1,0 +1,57 @@
+package completion
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// The scripts themselves are run in real shells by cmd/dropwatch's tests
+// (TestBashCompletion, TestFishCompletion, TestCompletionSyntax); these
+// check the pieces a new command would rely on.
+
+func TestDescriptions(t *testing.T) {
+	help := `Usage: x
+Options:
+  -l, --lmethod METHOD  how summary alerts name drop locations:
+                          none  raw addresses
+      --force           send STOP before each START; ending monitoring
+      --sw, --hw        monitor software / hardware drops (default: the
+                        kernel's, software only)
+      --completion SHELL
+                        print the completion script. And exit
+`
+	want := map[string]string{
+		"lmethod":    "how summary alerts name drop locations",
+		"force":      "send STOP before each START",
+		"sw":         "monitor software / hardware drops (default: the kernel's, software only)",
+		"hw":         "monitor software / hardware drops (default: the kernel's, software only)",
+		"completion": "print the completion script",
+	}
+	if diff := cmp.Diff(want, Descriptions(help)); diff != "" {
+		t.Errorf("Descriptions (-want +got):\n%s", diff)
+	}
+}
+
+func TestScript(t *testing.T) {
+	s := Spec{Options: []Option{
+		{Name: "mode", HasArg: true, Arg: Arg{Words: []string{"summary", "packet"}}, Desc: "alert mode"},
+		{Name: "help", Short: 'h'},
+	}}
+	if got := Script("ksh", s); got != "" {
+		t.Errorf("Script(ksh) = %q, want nothing", got)
+	}
+	for shell, want := range map[string][]string{
+		"bash": {"\t--mode)\n", "compgen -W 'summary packet'", "'--mode --help -h'"},
+		"zsh":  {"'--mode=[alert mode]:mode:(summary packet)'", "'(-h --help)'{-h,--help}'[]'"},
+		"fish": {"complete -c dropwatch -l mode -x -a 'summary packet' -d 'alert mode'", "complete -c dropwatch -s h -l help\n"},
+	} {
+		got := Script(shell, s)
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s script lacks %q:\n%s", shell, w, got)
+			}
+		}
+	}
+}
