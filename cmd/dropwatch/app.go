@@ -114,7 +114,10 @@ func (a *app) main(args []string) int {
 	if !opts.filter.Empty() {
 		s.filter = &opts.filter
 	}
-	s.topBy, s.showFlows, s.flowsOf.Links = opts.topBy, opts.flows, &report.LinkTypes{}
+	s.topBy, s.showFlows, s.notes.Flows.Links = opts.topBy, opts.flows, &report.LinkTypes{}
+	// Flows are decoded for JSON and --flows; drops are grouped for
+	// --top-by, and in the REPL, whose top --by may ask for any grouping.
+	s.notes.Decode, s.notes.Group = opts.json || opts.flows, opts.once == 0 || opts.topBy != report.BySite
 	if syms == nil {
 		s.say(msgNullLookup)
 	} else {

@@ -79,7 +79,7 @@ var errPcap = errors.New("writing the pcap failed")
 func (s *session) watch(w *drops.Watch) error {
 	defer w.Close()
 	s.table.Reset()
-	s.groups.Reset()
+	s.notes.Groups.Reset()
 	s.began = time.Now()
 	p := &printer{s: s}
 	p.json = report.NewJSONWriter(&p.text)
@@ -197,19 +197,8 @@ func (p *printer) Take(b *drops.Batch) error {
 			}
 			r := &recs[i]
 			s.table.Add(p.where[i], r.Reason, r.Proto, r.HasProto, r.Count)
-			fl, ok := s.flowsOf.Of(p.pkts[i])
-			flp := &fl
-			if !ok {
-				flp = nil
-			}
-			var task *report.Task
-			if r.HasTask {
-				t := report.Task(r.Task)
-				task = &t
-			}
-			keys := report.KeysOf(r.Reason, p.pkts[i], flp, task)
-			s.groups.Add(&keys, r.Count)
-			p.print(r, p.pkts[i], p.where[i], flp, task)
+			fl, task := s.notes.Add(r, p.pkts[i])
+			p.print(r, p.pkts[i], p.where[i], fl, task)
 			p.count++
 			limited = limited || p.count == s.alertLimit
 		}

@@ -104,11 +104,11 @@ func (a *app) finalOut(s *session, o options) io.Writer {
 // losses, or the final JSON line.
 func (s *session) final(w io.Writer) error {
 	if s.topBy != report.BySite {
-		rows := s.groups.Rows(s.topBy)
+		rows := s.notes.Groups.Rows(s.topBy)
 		if s.json {
-			return report.NewJSONWriter(w).FinalGroups(time.Since(s.began), s.topBy, rows, s.groups.Total(), s.lastLosses)
+			return report.NewJSONWriter(w).FinalGroups(time.Since(s.began), s.topBy, rows, s.notes.Groups.Total(), s.lastLosses)
 		}
-		return report.WriteGroupTable(w, s.topBy, rows, s.groups.Total(), s.lastLosses, 0)
+		return report.WriteGroupTable(w, s.topBy, rows, s.notes.Groups.Total(), s.lastLosses, 0)
 	}
 	rows, total := s.table.Rows(), s.table.Total()
 	if s.json {

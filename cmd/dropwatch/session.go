@@ -85,12 +85,10 @@ type session struct {
 	// table aggregates the alerts since the last start (top).
 	table  *report.Table
 	filter *report.Filter
-	// groups counts the same drops by flow, reason, interface and comm
-	// (top --by), topBy is --top-by, flowsOf decodes payloads, showFlows
-	// is --flows.
-	groups    report.Groups
+	// notes decodes flows and counts the drops by flow, reason,
+	// interface and comm (top --by); topBy is --top-by, showFlows --flows.
+	notes     report.Annotator
 	topBy     report.Group
-	flowsOf   report.Flows
 	showFlows bool
 	// json: alerts are JSON lines (--json); quietAlerts: they are not
 	// printed at all (-w -, where the pcap owns standard output).
@@ -414,7 +412,7 @@ func (s *session) top(args []string) error {
 	if by == report.BySite {
 		report.WriteTable(&b, s.table.Rows(), s.table.Total(), s.lastLosses, n)
 	} else {
-		report.WriteGroupTable(&b, by, s.groups.Rows(by), s.groups.Total(), s.lastLosses, n)
+		report.WriteGroupTable(&b, by, s.notes.Groups.Rows(by), s.notes.Groups.Total(), s.lastLosses, n)
 	}
 	s.out.print(b.String())
 	return nil

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/flow"
 )
 
@@ -56,4 +57,38 @@ func AppendTaskLine(b []byte, t *Task) []byte {
 	b = append(b, " cpu "...)
 	b = strconv.AppendUint(b, uint64(t.CPU), 10)
 	return append(b, '\n')
+}
+
+// Annotator decodes the flows of records' packets and counts the records
+// by flow, reason, interface and comm, as far as the output needs. It is
+// not safe for concurrent use.
+type Annotator struct {
+	Flows  Flows
+	Groups Groups
+	// Decode: decode payloads (JSON, --flows); Group: count Groups (and
+	// decode, for the grouping by flow).
+	Decode, Group bool
+	flow          flow.Flow
+	task          Task
+}
+
+// Add annotates record r, whose packet alert as printed is p (nil in
+// summary mode). It returns the packet's flow and task, nil when unknown
+// or not needed; they are valid until the next Add.
+func (a *Annotator) Add(r *drops.Record, p *dropmon.PacketAlert) (*flow.Flow, *Task) {
+	var fl *flow.Flow
+	if a.Decode || a.Group {
+		if f, ok := a.Flows.Of(p); ok {
+			a.flow, fl = f, &a.flow
+		}
+	}
+	var task *Task
+	if r.HasTask {
+		a.task, task = Task(r.Task), &a.task
+	}
+	if a.Group {
+		k := KeysOf(r.Reason, p, fl, task)
+		a.Groups.Add(&k, r.Count)
+	}
+	return fl, task
 }

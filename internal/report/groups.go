@@ -83,18 +83,27 @@ func (g *Groups) Add(k *GroupKeys, count uint64) {
 			g.names[i] = make(map[string]uint64)
 		}
 	}
-	if _, ok := g.flows[k.Flow]; ok || len(g.flows) < maxGroupRows {
+	// One map operation while there is room, two past the bound.
+	if len(g.flows) < maxGroupRows {
+		g.flows[k.Flow] += count
+	} else if _, ok := g.flows[k.Flow]; ok {
 		g.flows[k.Flow] += count
 	} else {
 		g.others[ByFlow] += count
 	}
-	for i, name := range [numNameGroups]string{k.Reason, k.Interface, k.Comm} {
-		m := g.names[i]
-		if _, ok := m[name]; ok || len(m) < maxGroupRows {
-			m[name] += count
-		} else {
-			g.others[[numNameGroups]Group{ByReason, ByInterface, ByComm}[i]] += count
-		}
+	g.addName(nameReason, ByReason, k.Reason, count)
+	g.addName(nameInterface, ByInterface, k.Interface, count)
+	g.addName(nameComm, ByComm, k.Comm, count)
+}
+
+func (g *Groups) addName(i int, by Group, name string, count uint64) {
+	m := g.names[i]
+	if len(m) < maxGroupRows {
+		m[name] += count
+	} else if _, ok := m[name]; ok {
+		m[name] += count
+	} else {
+		g.others[by] += count
 	}
 }
 
