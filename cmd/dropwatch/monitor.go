@@ -225,7 +225,7 @@ func (p *printer) print(r *drops.Record, pkt *dropmon.PacketAlert, where report.
 		}
 		p.json.Packet(pkt, where, stack, fl, task)
 	case p.s.json:
-		p.json.Summary(r.Time, where, r.Count)
+		p.json.Summary(r.Time, where, r.Count, r.Reason)
 	case !p.s.quietAlerts:
 		b := report.AppendRecord(p.text.AvailableBuffer(), r, pkt, p.s.loc)
 		if p.s.showFlows && pkt != nil && fl != nil {

@@ -47,7 +47,7 @@ func BenchmarkJSONSummary(b *testing.B) {
 	at := time.Unix(0, 1764074318730595860)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := j.Summary(at, udpRcv, 3); err != nil {
+		if err := j.Summary(at, udpRcv, 3, ""); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -197,3 +197,23 @@ func TestTask(t *testing.T) {
 		t.Errorf("by comm: %+v", rows)
 	}
 }
+
+// TestJSONSummaryReason: the tracepoint's summaries have a reason; NET_DM's
+// objects are as before, without the field.
+func TestJSONSummaryReason(t *testing.T) {
+	var b strings.Builder
+	j := NewJSONWriter(&b)
+	if err := j.Summary(dropTime, Location{PC: 0x10}, 2, "NO_SOCKET"); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Summary(dropTime, Location{PC: 0x10}, 2, ""); err != nil {
+		t.Fatal(err)
+	}
+	lines := decodeLines(t, b.String())
+	if lines[0]["reason"] != "NO_SOCKET" {
+		t.Errorf("reason %v, want NO_SOCKET", lines[0]["reason"])
+	}
+	if _, ok := lines[1]["reason"]; ok {
+		t.Errorf("a summary without reason has one: %v", lines[1])
+	}
+}

@@ -54,6 +54,7 @@ type jsonSummary struct {
 	Module string `json:"module"`
 	Count  uint64 `json:"count"`
 	Origin string `json:"origin"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // jsonLocation is a resolved location, as in summary objects.
@@ -151,10 +152,10 @@ func NewJSONWriter(w io.Writer) *JSONWriter {
 }
 
 // Summary writes one entry of a summary alert received at at: the count of
-// drops at loc.
+// drops at loc, for reason when it is known (the tracepoint backend).
 //
 //	{"type":"summary","time":"2025-11-25T12:38:38.730595860Z","pc":"0xffffffff878bcae2","symbol":"__udp4_lib_rcv+0x9a2","module":"","count":3,"origin":"software"}
-func (j *JSONWriter) Summary(at time.Time, loc Location, count uint64) error {
+func (j *JSONWriter) Summary(at time.Time, loc Location, count uint64, reason string) error {
 	j.summary = jsonSummary{
 		Type:   typeSummary,
 		Time:   formatTime(at),
@@ -163,6 +164,7 @@ func (j *JSONWriter) Summary(at time.Time, loc Location, count uint64) error {
 		Module: loc.Module,
 		Count:  count,
 		Origin: origin(loc),
+		Reason: reason,
 	}
 	return j.enc.Encode(&j.summary)
 }

@@ -127,7 +127,8 @@ type Record struct {
 	// Time is when a summary alert was received (summary alerts carry no
 	// time); the kernel's time of a packet's drop when it sent one.
 	Time time.Time
-	// Reason, Proto (an EtherType) and HasProto are a packet's.
+	// Reason, Proto (an EtherType) and HasProto are a packet's; Reason also
+	// a tracepoint summary's.
 	Reason   string
 	Proto    uint16
 	HasProto bool
@@ -250,7 +251,7 @@ func appendSummary(recs []Record, a *dropmon.Alert, r Resolver, at time.Time) []
 	}
 	for i := range a.Points {
 		p := &a.Points[i]
-		recs = append(recs, Record{Location: Locate(r, p.PC), Origin: dropmon.OriginSoftware, Count: uint64(p.Count), Time: at})
+		recs = append(recs, Record{Location: Locate(r, p.PC), Origin: dropmon.OriginSoftware, Count: uint64(p.Count), Time: at, Reason: p.Reason})
 	}
 	for i := range a.HWEntries {
 		h := &a.HWEntries[i]

@@ -206,7 +206,7 @@ func (s *tracepointSource) Receive(ctx context.Context) ([]dropmon.Event, error)
 func summaryAlert(sums []skbtrace.Summary) *dropmon.Alert {
 	a := &dropmon.Alert{Points: make([]dropmon.DropPoint, len(sums))}
 	for i, s := range sums {
-		a.Points[i] = dropmon.DropPoint{PC: s.PC, Count: uint32(min(s.Count, math.MaxUint32))}
+		a.Points[i] = dropmon.DropPoint{PC: s.PC, Count: uint32(min(s.Count, math.MaxUint32)), Reason: s.Reason}
 	}
 	return a
 }

@@ -302,3 +302,35 @@ func TestTopByFlow(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowFilterText: the text output of a filtered run holds the kept
+// flow's blocks only, each with its flow: line (--flows), and the table's
+// loss line counts the others as filtered out.
+func TestFlowFilterText(t *testing.T) {
+	k := newKernel(t)
+	var seenBefore int
+	r := runOnce(t, func() {
+		seenBefore = k.w.total()
+		sendFlows(t, k, allFlows)
+	}, "-l", "kas", "--backend", "netdm", "--flows", "udp", "and", "src", "port", "41001")
+	seen := k.w.total() - seenBefore
+	alerts, _, _ := splitTable(t, r.stdout)
+	flows := map[string]int{}
+	for _, b := range packetBlocks(t, alerts) {
+		for _, l := range b {
+			if f, ok := strings.CutPrefix(l, "flow: "); ok {
+				flows[f]++
+			}
+		}
+	}
+	if diff := cmp.Diff(wantFlows(udp4Flow), flows); diff != "" {
+		t.Errorf("flow: lines (-want +got):\n%s", diff)
+	}
+	tb := topTableOf(t, r.stdout)
+	if got, want := tb.filteredOut(t), seen-udp4Flow.n; got != want {
+		t.Errorf("filtered out %d, want %d (%d alerts seen by the test's own listener)", got, want, seen)
+	}
+	if tb.total != udp4Flow.n {
+		t.Errorf("table total %d, want %d", tb.total, udp4Flow.n)
+	}
+}
