@@ -60,6 +60,12 @@ type Options struct {
 	// event, mounting tracefs at /sys/kernel/tracing if neither has it
 	// (the mount is left in place). A directory given here is used as is.
 	TracefsDir string
+	// Filter is an event filter in the kernel's syntax over the
+	// tracepoint's fields (Documentation/trace/events.rst, "Event
+	// filtering"; Format.ReasonFilter builds one), set on every CPU's
+	// event with PERF_EVENT_IOC_SET_FILTER: samples it rejects are never
+	// written to the ring buffers. Empty means none.
+	Filter string
 }
 
 func (o Options) withDefaults() (Options, error) {

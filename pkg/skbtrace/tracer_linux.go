@@ -186,6 +186,14 @@ func openRing(id uint32, cpu int, sampleType uint64, o Options) (*ring, error) {
 		}
 		return nil, e
 	}
+	if o.Filter != "" {
+		// kernel/events/core.c perf_event_set_filter: EINVAL for a filter
+		// the tracepoint's fields do not parse.
+		if err := unix.IoctlSetString(fd, unix.PERF_EVENT_IOC_SET_FILTER, o.Filter); err != nil {
+			unix.Close(fd)
+			return nil, &Error{Op: "set filter", Path: where, Err: fmt.Errorf("%q: %w", o.Filter, err)}
+		}
+	}
 	mem, err := unix.Mmap(fd, 0, page+dataSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		unix.Close(fd)
