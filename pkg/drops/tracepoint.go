@@ -28,6 +28,16 @@ type tracepoint struct {
 	config dropmon.Config
 	lost   uint64 // samples the last tracer lost, for stats
 	cur    Tracer // the open source's tracer, which Stop disables
+	// reasons are the drop reasons the kernel keeps (SetReasons).
+	reasons []string
+}
+
+// SetReasons makes the tracers opened from now on keep only drops with
+// these reasons, filtered in the kernel (skbtrace.Options.Reasons).
+func (t *tracepoint) SetReasons(reasons []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.reasons = append([]string(nil), reasons...)
 }
 
 // Tracer is what the tracepoint backend reads: a *skbtrace.Tracer.
@@ -52,13 +62,17 @@ func NewTracepoint(open func() (Tracer, error)) Kernel {
 // newTracepoint returns the tracepoint backend; with stacks, each drop
 // carries its kernel call chain (PERF_SAMPLE_CALLCHAIN).
 func newTracepoint(stacks bool) *tracepoint {
-	return &tracepoint{
-		open: func() (Tracer, error) {
-			return skbtrace.Open(skbtrace.Options{Clock: skbtrace.ClockRealtime, Stacks: stacks})
-		},
+	t := &tracepoint{
 		interval: summaryInterval,
 		config:   dropmon.Config{Mode: dropmon.ModeSummary, QueueLen: 1000},
 	}
+	t.open = func() (Tracer, error) {
+		t.mu.Lock()
+		reasons := t.reasons
+		t.mu.Unlock()
+		return skbtrace.Open(skbtrace.Options{Clock: skbtrace.ClockRealtime, Stacks: stacks, Reasons: reasons})
+	}
+	return t
 }
 
 // probe opens the tracepoint once and closes it, so that Open knows

@@ -66,6 +66,10 @@ type Options struct {
 	// event with PERF_EVENT_IOC_SET_FILTER: samples it rejects are never
 	// written to the ring buffers. Empty means none.
 	Filter string
+	// Reasons, when not empty, adds to Filter a filter that keeps only the
+	// drops with one of these reason names (Format.ReasonFilter); Open
+	// fails for a name the tracepoint's table lacks.
+	Reasons []string
 }
 
 func (o Options) withDefaults() (Options, error) {

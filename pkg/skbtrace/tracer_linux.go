@@ -65,6 +65,16 @@ func openTracer(o Options) (_ *tracer, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(o.Reasons) > 0 {
+		expr, err := f.ReasonFilter(o.Reasons)
+		if err != nil {
+			return nil, &Error{Op: "filter", Path: dir, Err: err}
+		}
+		if o.Filter != "" {
+			expr = "(" + o.Filter + ") && (" + expr + ")"
+		}
+		o.Filter = expr
+	}
 	st := SampleTID | SampleTime | SampleCPU | SampleRaw
 	if o.Stacks {
 		st |= SampleCallchain
