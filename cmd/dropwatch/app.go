@@ -31,7 +31,8 @@ type app struct {
 	clock        drops.Clock
 	loc          *time.Location
 	timing       drops.Timing
-	tuneReadline func(*readline.Config) // tests turn raw mode off
+	tuneReadline func(*readline.Config)        // tests turn raw mode off
+	newCounters  func() (counterReader, error) // nil: no counters section (tests of the C output)
 }
 
 // main runs dropwatch and returns its exit status.
@@ -56,6 +57,10 @@ func (a *app) main(args []string) int {
 		return 0
 	case opts.completion != "":
 		return printCompletion(a.stdout, opts.completion)
+	case opts.ctr.explain:
+		return explainMain(a.stdout, a.stderr, opts.ctr.explainName)
+	case opts.ctr.counters:
+		return a.countersMain(opts)
 	}
 
 	// The file is read when monitoring needs it (pkg/drops/symbols.go).
@@ -116,6 +121,9 @@ func (a *app) main(args []string) int {
 		loc: a.loc, passive: opts.passive, terminal: a.terminal, tracepoint: tracepoint,
 	}
 	s.alerts, s.table, s.json = out, report.NewTable(), opts.json
+	if s.ctr = a.newCounterWatch(); s.ctr != nil {
+		defer s.closeCounters()
+	}
 	if !opts.filter.Empty() {
 		s.filter = &opts.filter
 	}
@@ -139,6 +147,7 @@ func (a *app) main(args []string) int {
 		defer s.cleanup()
 		return a.once(s, opts)
 	}
+	s.counterBegin() // the REPL's counters command counts from here until the first start
 	in, err := a.lineReader(out)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "dropwatch: %v\n", err)

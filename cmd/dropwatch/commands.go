@@ -41,6 +41,8 @@ var commands = []command{
 	{name: "top", usage: "top [N] [--by GROUP]", help: "show the drops of the last capture, most first (N rows at most)", run: (*session).top},
 }
 
+func init() { commands = append(commands, counterCommands...) }
+
 // errUnknownCommand is reported, unlike the C tool, which ignores unknown
 // input silently (issue #90: "start " with a trailing space did nothing).
 type errUnknownCommand struct{ name, within string }

@@ -190,7 +190,9 @@ func helpForTest() string {
 }
 
 // topHelp is dropwatch's addition to the help text, after the C tool's.
-const topHelp = "top [N] [--by GROUP]\t\t - show the drops of the last capture, most first (N rows at most)\n"
+const topHelp = "top [N] [--by GROUP]\t\t - show the drops of the last capture, most first (N rows at most)\n" +
+	"counters [all]\t\t\t - show the drop and error counters that grew since the last start (all: every counter)\n" +
+	"explain NAME\t\t\t - explain a counter or a drop reason, and its usual remedy\n"
 
 // TestSources: START and STOP carry a flag only for what was set true, as
 // in the C tool.
@@ -307,7 +309,7 @@ func TestCompletion(t *testing.T) {
 		line string
 		want []string
 	}{
-		{"", []string{"exit ", "help ", "set ", "start ", "stop ", "show ", "stats ", "top "}},
+		{"", []string{"exit ", "help ", "set ", "start ", "stop ", "show ", "stats ", "top ", "counters ", "explain "}},
 		{"st", []string{"art ", "op ", "ats "}},
 		{"set a", []string{"lertlimit ", "lertmode "}},
 		{"set alertmode ", []string{"summary ", "packet "}},

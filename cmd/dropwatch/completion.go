@@ -48,6 +48,8 @@ func optionArgs() map[string]completion.Arg {
 		"host":       {},
 		"port":       {},
 		"top-by":     {Words: report.GroupNames()},
+		"interval":   {},
+		"explain":    {},
 	}
 }
 

@@ -75,7 +75,7 @@ func TestNewFlags(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parseArgs: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(options{}), regexpText, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(report.Filter{})); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(options{}, counterOptions{}), regexpText, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(report.Filter{})); diff != "" {
 				t.Errorf("options (-want +got):\n%s", diff)
 			}
 		})

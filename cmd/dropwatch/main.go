@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		loc:         time.Local,
 		// At a terminal, history is kept across sessions (history.go).
 		tuneReadline: useHistory,
+		newCounters:  openCounters,
 	}
 	return a.main(args)
 }

@@ -47,6 +47,7 @@ func (s *session) monitor() (ran bool, err error) {
 	if !s.passive {
 		s.say(msgEnabling)
 	}
+	s.counterBegin()
 	w, err := s.eng.Watch(drops.WatchOptions{Source: s.source(), For: s.onceFor, Stop: s.sigs})
 	var se *drops.StartError
 	switch {
@@ -65,7 +66,9 @@ func (s *session) monitor() (ran bool, err error) {
 		s.say(msgActivated)
 		s.say(msgIssueCtrlC)
 	}
-	return true, s.watch(w)
+	err = s.watch(w)
+	s.counterEnd()
+	return true, err
 }
 
 // errLimit ends monitoring at the alert limit: STOP at once, no drain.

@@ -108,13 +108,19 @@ func (s *session) final(w io.Writer) error {
 		if s.json {
 			return report.NewJSONWriter(w).FinalGroups(time.Since(s.began), s.topBy, rows, s.notes.Groups.Total(), s.lastLosses)
 		}
-		return report.WriteGroupTable(w, s.topBy, rows, s.notes.Groups.Total(), s.lastLosses, 0)
+		if err := report.WriteGroupTable(w, s.topBy, rows, s.notes.Groups.Total(), s.lastLosses, 0); err != nil {
+			return err
+		}
+		return s.writeCounterSection(w)
 	}
 	rows, total := s.table.Rows(), s.table.Total()
 	if s.json {
 		return report.NewJSONWriter(w).Final(time.Since(s.began), rows, total, s.lastLosses)
 	}
-	return report.WriteTable(w, rows, total, s.lastLosses, 0)
+	if err := report.WriteTable(w, rows, total, s.lastLosses, 0); err != nil {
+		return err
+	}
+	return s.writeCounterSection(w)
 }
 
 // openPcap starts the -w capture as dwdump does: the pcap header, then

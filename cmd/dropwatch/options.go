@@ -36,8 +36,9 @@ type options struct {
 	json             bool
 	write            string // -w: pcap file, "-" for standard output
 	filter           report.Filter
-	onceOnly         []string // the --once flags given, to refuse them without --once
-	packetFilterFlag string   // the first filter flag that needs packet mode
+	onceOnly         []string       // the --once flags given, to refuse them without --once
+	packetFilterFlag string         // the first filter flag that needs packet mode
+	ctr              counterOptions // --counters, --explain (counters.go)
 	// The pcap-filter expression's parts (filterflags.go): --filter,
 	// --host and --port, the trailing arguments.
 	exprFlag, exprShort, exprArgs []string
@@ -70,6 +71,7 @@ func (e unknownMethodError) Error() string { return fmt.Sprintf(fmtUnknownMethod
 type longOption struct {
 	name   string
 	hasArg bool
+	optArg bool // the argument is optional: --opt=ARG, or --opt ARG when ARG is no option
 	short  byte // 0 when the option has no short form
 	set    func(o *options, arg string) error
 }
@@ -102,9 +104,12 @@ var longOptions = append([]longOption{
 	{name: "completion", hasArg: true, set: setCompletion},
 }, filterOptions...)
 
+func init() { longOptions = append(longOptions, counterFlags...) }
+
 const acceptedOptions = "-l|--lmethod kas|none|list, --kallsyms PATH, --backend auto|netdm|tracepoint, --force, --passive, --stack, " +
 	"--once DURATION [--mode summary|packet] [--limit N] [--trunc N] [--queue N] [--sw] [--hw] [--json] [-w|--write FILE] " +
-	"[--reason NAME] [--symbol REGEX] [--proto P] [--ifindex N] [--filter EXPR] [--host ADDR] [--port N] [--flows] [--top-by GROUP] [EXPR], -h|--help, --version, --completion bash|zsh|fish"
+	"[--reason NAME] [--symbol REGEX] [--proto P] [--ifindex N] [--filter EXPR] [--host ADDR] [--port N] [--flows] [--top-by GROUP] [EXPR], " +
+	"--counters [--once DURATION] [--interval DURATION] [--all] [--json], --explain [NAME], -h|--help, --version, --completion bash|zsh|fish"
 
 const usageText = `Usage: dropwatch [-l|--lmethod <method | list>] [--kallsyms PATH] [--backend NAME] [--force]
                  [--passive] [--stack]
@@ -113,6 +118,8 @@ const usageText = `Usage: dropwatch [-l|--lmethod <method | list>] [--kallsyms P
                  [--reason NAME] [--symbol REGEX] [--proto P] [--ifindex N]
                  [--filter EXPR] [--host ADDR] [--port N] [--flows]
                  [--top-by GROUP] [EXPR]
+       dropwatch --counters [--once DURATION] [--interval DURATION] [--all] [--json]
+       dropwatch --explain [NAME]
        dropwatch -h|--help | --version | --completion bash|zsh|fish
 Report the packets the Linux kernel drops, through its drop monitor (NET_DM).
 
@@ -161,12 +168,27 @@ Monitoring once, without the REPL:
                         arguments after the options are an expression too
       --host ADDR       only packets from or to the address ADDR
       --port N          only TCP, UDP or SCTP packets from or to port N
-                        (--reason, --proto, --ifindex, --filter, --host and
-                        --port need packet mode)
       --flows           add a flow: line (addresses, ports, TCP flags) to
                         each packet alert's text
       --top-by GROUP    group the table by site (the default: location,
                         reason and protocol), flow, reason, interface or comm
+                        (--reason, --proto, --ifindex, --filter, --host and
+                        --port need packet mode)
+                        After the table, the drop and error counters that grew
+                        during the same time, and what they and the table's
+                        drop reasons mean
+
+Counters ("are packets dropped at all?"), without the drop monitor:
+      --counters        every --interval, print the drop and error counters
+                        that moved (interface, driver, softnet, SNMP MIB and
+                        qdisc statistics), with delta and rate; until
+                        --once's DURATION or Ctrl-C, then the totals
+      --interval DURATION
+                        the time between two readings (default 1s)
+      --all             every counter that moved, traffic ones too
+      --explain [NAME]  what a counter (UdpRcvbufErrors, softnet/dropped) or
+                        a drop reason (NO_SOCKET) means and its usual remedy,
+                        or every explanation, and exit
 
   -h, --help            print this help and exit
       --version         print the version, the Go version and the commit,
@@ -238,6 +260,9 @@ func (o options) check() error {
 	if o.list || o.help || o.version || o.completion != "" {
 		return nil
 	}
+	if err := o.checkCounters(); err != nil || o.ctr.counters || o.ctr.explain {
+		return err
+	}
 	if o.once == 0 && len(o.onceOnly) > 0 {
 		return usageErrorf("--%s needs --once DURATION (the REPL has set commands)", o.onceOnly[0])
 	}
@@ -288,6 +313,7 @@ func parseLong(args []string, i int) (longOption, string, int, error) {
 	switch {
 	case !opt.hasArg && hasValue:
 		return opt, "", i, usageError{fmt.Sprintf("option '--%s' doesn't allow an argument", opt.name)}
+	case opt.optArg && !hasValue && (i+1 >= len(args) || strings.HasPrefix(args[i+1], "-")):
 	case opt.hasArg && !hasValue:
 		if i+1 >= len(args) {
 			return opt, "", i, missingArgument(opt, "option '--"+opt.name+"' requires an argument")

@@ -107,6 +107,8 @@ type session struct {
 	configFailed bool
 	// lastLosses are the losses of the last monitoring session.
 	lastLosses report.Losses
+	// ctr: the counters of the last monitoring (counters.go); nil when unreadable.
+	ctr *counterWatch
 }
 
 func (s *session) say(line string) { s.out.print(line + "\n") }
@@ -414,6 +416,7 @@ func (s *session) top(args []string) error {
 	} else {
 		report.WriteGroupTable(&b, by, s.notes.Groups.Rows(by), s.notes.Groups.Total(), s.lastLosses, n)
 	}
+	s.writeCounterSection(&b)
 	s.out.print(b.String())
 	return nil
 }

@@ -524,33 +524,11 @@ func TestVMNetfilterDrop(t *testing.T) {
 	}
 	cmd(t, "ip", "netns", "exec", name, "nft", "-f", rules)
 	nftCount := func() uint64 {
-		var doc struct {
-			Nftables []struct {
-				Rule *struct {
-					Expr []map[string]json.RawMessage `json:"expr"`
-				} `json:"rule"`
-			} `json:"nftables"`
+		n, err := dropgen.NftCounterPackets([]byte(cmd(t, "ip", "netns", "exec", name, "nft", "-j", "list", "ruleset")))
+		if err != nil {
+			t.Fatal(err)
 		}
-		out := cmd(t, "ip", "netns", "exec", name, "nft", "-j", "list", "ruleset")
-		if err := json.Unmarshal([]byte(out), &doc); err != nil {
-			t.Fatalf("nft -j list ruleset: %v: %q", err, out)
-		}
-		for _, o := range doc.Nftables {
-			if o.Rule == nil {
-				continue
-			}
-			for _, e := range o.Rule.Expr {
-				if raw, ok := e["counter"]; ok {
-					var c struct{ Packets uint64 }
-					if err := json.Unmarshal(raw, &c); err != nil {
-						t.Fatal(err)
-					}
-					return c.Packets
-				}
-			}
-		}
-		t.Fatalf("no counter in nft -j list ruleset: %q", out)
-		return 0
+		return n
 	}
 	r, err := New(Config{NetNS: ns})
 	if err != nil {
