@@ -124,6 +124,8 @@ var (
 	// commands the C tool does not have.
 	ourHelp = []string{
 		"top [N] [--by GROUP]\t\t - show the drops of the last capture, most first (N rows at most)",
+		"counters [all]\t\t\t - show the drop and error counters that grew since the last start (all: every counter)",
+		"explain NAME\t\t\t - explain a counter or a drop reason, and its usual remedy",
 	}
 	// noLosses is the loss line ours prints on stderr each time
 	// monitoring stops, when nothing was lost.
