@@ -48,7 +48,22 @@ func (k burstKernel) Listen() (drops.Events, error) { return k.src, nil }
 // the monitor to standard output (/dev/null, so that write system calls
 // count): receiving, resolving, the hand-over to the printer, the table
 // and the write. One op is one alert.
-func BenchmarkPacketAlerts(b *testing.B) {
+func BenchmarkPacketAlerts(b *testing.B) { benchPacketAlerts(b, func(*session) {}) }
+
+// BenchmarkPacketAlertsFlows is BenchmarkPacketAlerts with --flows: each
+// payload decoded and its flow: line printed.
+func BenchmarkPacketAlertsFlows(b *testing.B) {
+	benchPacketAlerts(b, func(s *session) { s.showFlows, s.notes.Decode = true, true })
+}
+
+// BenchmarkPacketAlertsGroups is BenchmarkPacketAlerts as the REPL runs:
+// each payload decoded and counted by flow, reason, interface and comm
+// for top --by.
+func BenchmarkPacketAlertsGroups(b *testing.B) {
+	benchPacketAlerts(b, func(s *session) { s.notes.Group = true })
+}
+
+func benchPacketAlerts(b *testing.B, setup func(*session)) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		b.Fatal(err)
@@ -58,7 +73,12 @@ func BenchmarkPacketAlerts(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := &burstSource{n: b.N, evs: packetAlert(730595860).evs}
+	// A real UDP datagram, so that decoding its flow does real work.
+	evs := packetAlert(730595860).evs
+	p := *evs[0].Packet
+	p.Payload = udpFrame(40000, 53)
+	evs[0].Packet = &p
+	src := &burstSource{n: b.N, evs: evs}
 	k := burstKernel{newFakeBackend(), src}
 	eng, err := drops.Open(drops.Options{Backends: drops.Backends{NetDM: func() (drops.Kernel, error) { return k, nil }}})
 	if err != nil {
@@ -72,6 +92,7 @@ func BenchmarkPacketAlerts(b *testing.B) {
 		eng: eng, out: &output{w: devnull}, alerts: &output{w: devnull}, stderr: devnull,
 		loc: loc, table: report.NewTable(), once: true,
 	}
+	setup(s)
 	b.ReportAllocs()
 	b.ResetTimer()
 	w, err := eng.Watch(drops.WatchOptions{})

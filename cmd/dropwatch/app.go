@@ -100,6 +100,15 @@ func (a *app) main(args []string) int {
 		return 2
 	}
 
+	if tracepoint && len(opts.filter.Reasons) > 0 {
+		// The tracepoint filters reasons in the kernel too; the user-space
+		// filter stays, and counts nothing as filtered out then.
+		eng.FilterReasons(opts.filter.Reasons)
+	}
+	if opts.filter.Expr != nil && tracepoint {
+		fmt.Fprintln(a.stderr, "dropwatch: the pcap filters read packet payloads, and the skb:kfree_skb tracepoint backend, which runs here, has none")
+		return 2
+	}
 	out := &output{w: a.stdout}
 	// Under --once the C tool's status lines go to standard error, and
 	// standard output carries only alerts and the table.
@@ -118,6 +127,10 @@ func (a *app) main(args []string) int {
 	if !opts.filter.Empty() {
 		s.filter = &opts.filter
 	}
+	s.topBy, s.showFlows, s.notes.Flows.Links = opts.topBy, opts.flows, &report.LinkTypes{}
+	// Flows are decoded for JSON and --flows; drops are grouped for
+	// --top-by, and in the REPL, whose top --by may ask for any grouping.
+	s.notes.Decode, s.notes.Group = opts.json || opts.flows, opts.once == 0 || opts.topBy != report.BySite
 	if syms == nil {
 		s.say(msgNullLookup)
 	} else {

@@ -38,7 +38,7 @@ var commands = []command{
 	{name: "stats", usage: "stats", help: "show statistics", run: (*session).stats},
 	// dropwatch's additions follow the C tool's commands, so that the C
 	// help text stays byte for byte the first lines of ours.
-	{name: "top", usage: "top [N]", help: "show the drops of the last capture, most first (N rows at most)", run: (*session).top},
+	{name: "top", usage: "top [N] [--by GROUP]", help: "show the drops of the last capture, most first (N rows at most)", run: (*session).top},
 }
 
 func init() { commands = append(commands, counterCommands...) }

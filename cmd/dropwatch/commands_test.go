@@ -190,7 +190,7 @@ func helpForTest() string {
 }
 
 // topHelp is dropwatch's addition to the help text, after the C tool's.
-const topHelp = "top [N]\t\t\t\t - show the drops of the last capture, most first (N rows at most)\n" +
+const topHelp = "top [N] [--by GROUP]\t\t - show the drops of the last capture, most first (N rows at most)\n" +
 	"counters [all]\t\t\t - show the drop and error counters that grew since the last start (all: every counter)\n" +
 	"explain NAME\t\t\t - explain a counter or a drop reason, and its usual remedy\n"
 

@@ -44,6 +44,10 @@ func optionArgs() map[string]completion.Arg {
 		"proto":      {Words: report.ProtoNames()},
 		"ifindex":    {},
 		"completion": {Words: completionShells},
+		"filter":     {},
+		"host":       {},
+		"port":       {},
+		"top-by":     {Words: report.GroupNames()},
 		"interval":   {},
 		"explain":    {},
 	}

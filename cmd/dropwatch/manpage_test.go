@@ -48,7 +48,7 @@ func manTags(lines []string) []string {
 // flagsIn returns the options named in text: -x and --name.
 func flagsIn(text string) []string {
 	var flags []string
-	for _, m := range regexp.MustCompile(`(?:^|[\s,\[(|])(--?[a-zA-Z][a-z]*)`).FindAllStringSubmatch(text, -1) {
+	for _, m := range regexp.MustCompile(`(?:^|[\s,\[(|])(--?[a-zA-Z][a-z]*(?:-[a-z]+)*)`).FindAllStringSubmatch(text, -1) {
 		if !slices.Contains(flags, m[1]) {
 			flags = append(flags, m[1])
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
+	"github.com/dropwatch-go/dropwatch/pkg/flow"
 )
 
 // exitCode ends the REPL with an exit status.
@@ -81,6 +82,7 @@ var errPcap = errors.New("writing the pcap failed")
 func (s *session) watch(w *drops.Watch) error {
 	defer w.Close()
 	s.table.Reset()
+	s.notes.Groups.Reset()
 	s.began = time.Now()
 	p := &printer{s: s}
 	p.json = report.NewJSONWriter(&p.text)
@@ -198,7 +200,8 @@ func (p *printer) Take(b *drops.Batch) error {
 			}
 			r := &recs[i]
 			s.table.Add(p.where[i], r.Reason, r.Proto, r.HasProto, r.Count)
-			p.print(r, p.pkts[i], p.where[i])
+			fl, task := s.notes.Add(r, p.pkts[i])
+			p.print(r, p.pkts[i], p.where[i], fl, task)
 			p.count++
 			limited = limited || p.count == s.alertLimit
 		}
@@ -216,18 +219,25 @@ func (p *printer) Take(b *drops.Batch) error {
 // print appends a record to the text printed on the alert stream: its
 // C-format text, or its JSON line (--json), or nothing when a pcap owns
 // standard output (-w -).
-func (p *printer) print(r *drops.Record, pkt *dropmon.PacketAlert, where report.Location) {
+func (p *printer) print(r *drops.Record, pkt *dropmon.PacketAlert, where report.Location, fl *flow.Flow, task *report.Task) {
 	switch {
 	case p.s.json && pkt != nil:
 		var stack []string
 		for _, f := range r.Stack {
 			stack = append(stack, report.FrameName(f))
 		}
-		p.json.Packet(pkt, where, stack)
+		p.json.Packet(pkt, where, stack, fl, task)
 	case p.s.json:
-		p.json.Summary(r.Time, where, r.Count)
+		p.json.Summary(r.Time, where, r.Count, r.Reason)
 	case !p.s.quietAlerts:
-		p.text.Write(report.AppendRecord(p.text.AvailableBuffer(), r, pkt, p.s.loc))
+		b := report.AppendRecord(p.text.AvailableBuffer(), r, pkt, p.s.loc)
+		if p.s.showFlows && pkt != nil && fl != nil {
+			b = append(report.AppendFlowLine(b[:len(b)-1], fl), '\n') // before the empty line
+		}
+		if p.s.showFlows && pkt != nil && task != nil {
+			b = append(report.AppendTaskLine(b[:len(b)-1], task), '\n')
+		}
+		p.text.Write(b)
 	}
 }
 

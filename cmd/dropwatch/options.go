@@ -39,6 +39,11 @@ type options struct {
 	onceOnly         []string       // the --once flags given, to refuse them without --once
 	packetFilterFlag string         // the first filter flag that needs packet mode
 	ctr              counterOptions // --counters, --explain (counters.go)
+	// The pcap-filter expression's parts (filterflags.go): --filter,
+	// --host and --port, the trailing arguments.
+	exprFlag, exprShort, exprArgs []string
+	flows                         bool         // --flows: a flow: line in packet alerts' text
+	topBy                         report.Group // --top-by: how the table groups drops
 
 	// At most one of these is set: the action that ends the program at
 	// once, in the order the options were given, as GNU getopt makes the
@@ -71,7 +76,7 @@ type longOption struct {
 	set    func(o *options, arg string) error
 }
 
-var longOptions = []longOption{
+var longOptions = append([]longOption{
 	{name: "lmethod", hasArg: true, short: 'l', set: setLookup},
 	{name: "kallsyms", hasArg: true, set: func(o *options, arg string) error { o.kallsyms = arg; return nil }},
 	{name: "backend", hasArg: true, set: setBackend},
@@ -97,13 +102,13 @@ var longOptions = []longOption{
 	{name: "help", short: 'h', set: func(o *options, _ string) error { o.help = true; return nil }},
 	{name: "version", set: func(o *options, _ string) error { o.version = true; return nil }},
 	{name: "completion", hasArg: true, set: setCompletion},
-}
+}, filterOptions...)
 
 func init() { longOptions = append(longOptions, counterFlags...) }
 
 const acceptedOptions = "-l|--lmethod kas|none|list, --kallsyms PATH, --backend auto|netdm|tracepoint, --force, --passive, --stack, " +
 	"--once DURATION [--mode summary|packet] [--limit N] [--trunc N] [--queue N] [--sw] [--hw] [--json] [-w|--write FILE] " +
-	"[--reason NAME] [--symbol REGEX] [--proto P] [--ifindex N], " +
+	"[--reason NAME] [--symbol REGEX] [--proto P] [--ifindex N] [--filter EXPR] [--host ADDR] [--port N] [--flows] [--top-by GROUP] [EXPR], " +
 	"--counters [--once DURATION] [--interval DURATION] [--all] [--json], --explain [NAME], -h|--help, --version, --completion bash|zsh|fish"
 
 const usageText = `Usage: dropwatch [-l|--lmethod <method | list>] [--kallsyms PATH] [--backend NAME] [--force]
@@ -111,6 +116,8 @@ const usageText = `Usage: dropwatch [-l|--lmethod <method | list>] [--kallsyms P
        dropwatch --once DURATION [options above] [--mode summary|packet] [--limit N]
                  [--trunc N] [--queue N] [--sw] [--hw] [--json] [-w FILE]
                  [--reason NAME] [--symbol REGEX] [--proto P] [--ifindex N]
+                 [--filter EXPR] [--host ADDR] [--port N] [--flows]
+                 [--top-by GROUP] [EXPR]
        dropwatch --counters [--once DURATION] [--interval DURATION] [--all] [--json]
        dropwatch --explain [NAME]
        dropwatch -h|--help | --version | --completion bash|zsh|fish
@@ -156,7 +163,17 @@ Monitoring once, without the REPL:
       --symbol REGEX    only drops at locations whose symbol matches REGEX
       --proto P         only packets of this protocol (ipv4, ipv6, arp, 0x800)
       --ifindex N       only packets received on this interface index
-                        (--reason, --proto and --ifindex need packet mode)
+      --filter EXPR     only packets that the pcap-filter(7) expression EXPR
+                        matches, as tcpdump would ('udp and dst port 53');
+                        arguments after the options are an expression too
+      --host ADDR       only packets from or to the address ADDR
+      --port N          only TCP, UDP or SCTP packets from or to port N
+      --flows           add a flow: line (addresses, ports, TCP flags) to
+                        each packet alert's text
+      --top-by GROUP    group the table by site (the default: location,
+                        reason and protocol), flow, reason, interface or comm
+                        (--reason, --proto, --ifindex, --filter, --host and
+                        --port need packet mode)
                         After the table, the drop and error counters that grew
                         during the same time, and what they and the table's
                         drop reasons mean
@@ -200,17 +217,15 @@ func parseArgs(args []string) (options, error) {
 		)
 		switch {
 		case a == "--":
-			if i+1 < len(args) {
-				return o, usageError{fmt.Sprintf("unexpected argument '%s'", args[i+1])}
-			}
-			o = finish(o, lookupGiven)
-			return o, o.check()
+			o.exprArgs = append(o.exprArgs, args[i+1:]...)
+			return done(o, lookupGiven)
 		case strings.HasPrefix(a, "--"):
 			opt, arg, i, err = parseLong(args, i)
 		case strings.HasPrefix(a, "-") && a != "-":
 			opt, arg, i, err = parseShort(args, i)
 		default:
-			return o, usageError{fmt.Sprintf("unexpected argument '%s'", a)}
+			o.exprArgs = append(o.exprArgs, a) // a filter expression, as tcpdump's
+			continue
 		}
 		if err != nil {
 			return o, err
@@ -224,6 +239,17 @@ func parseArgs(args []string) (options, error) {
 		if o.list || o.help || o.version || o.completion != "" {
 			return o, nil
 		}
+	}
+	return done(o, lookupGiven)
+}
+
+// done applies the defaults and checks the options.
+func done(o options, lookupGiven bool) (options, error) {
+	if o.once == 0 && len(o.exprArgs) > 0 {
+		return o, usageErrorf("unexpected argument '%s': a filter expression needs --once DURATION", o.exprArgs[0])
+	}
+	if err := o.compileFilter(); err != nil {
+		return o, err
 	}
 	o = finish(o, lookupGiven)
 	return o, o.check()
@@ -243,6 +269,8 @@ func (o options) check() error {
 	switch {
 	case o.json && o.write == "-":
 		return usageErrorf("--json and -w - both write to standard output: give -w a file")
+	case o.filter.Expr != nil && o.backend == backendTracepoint:
+		return usageErrorf("--%s reads packet payloads, and the skb:kfree_skb tracepoint backend has none", o.packetFilterFlag)
 	case o.write != "" && o.backend == backendTracepoint:
 		return usageErrorf("-w writes NET_DM messages, and the skb:kfree_skb tracepoint backend has none")
 	case o.passive && (o.mode != "" || o.trunc != nil || o.queue != nil):

@@ -75,9 +75,9 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"--backend=bpf"}, "dropwatch: invalid backend 'bpf': want auto, netdm, tracepoint (try 'dropwatch --help')"},
 		{[]string{"--force=yes"}, "dropwatch: option '--force' doesn't allow an argument (try 'dropwatch --help')"},
 		{[]string{"--"}, ""},
-		{[]string{"--", "kas"}, "dropwatch: unexpected argument 'kas' (try 'dropwatch --help')"},
-		{[]string{"kas"}, "dropwatch: unexpected argument 'kas' (try 'dropwatch --help')"},
-		{[]string{"-"}, "dropwatch: unexpected argument '-' (try 'dropwatch --help')"},
+		{[]string{"--", "kas"}, "dropwatch: unexpected argument 'kas': a filter expression needs --once DURATION (try 'dropwatch --help')"},
+		{[]string{"kas"}, "dropwatch: unexpected argument 'kas': a filter expression needs --once DURATION (try 'dropwatch --help')"},
+		{[]string{"-"}, "dropwatch: unexpected argument '-': a filter expression needs --once DURATION (try 'dropwatch --help')"},
 		{[]string{"--=kas"}, "dropwatch: unrecognized option '--'; options: " + acceptedOptions + " (try 'dropwatch --help')"},
 	}
 	for _, tt := range tests {

@@ -85,6 +85,11 @@ type session struct {
 	// table aggregates the alerts since the last start (top).
 	table  *report.Table
 	filter *report.Filter
+	// notes decodes flows and counts the drops by flow, reason,
+	// interface and comm (top --by); topBy is --top-by, showFlows --flows.
+	notes     report.Annotator
+	topBy     report.Group
+	showFlows bool
 	// json: alerts are JSON lines (--json); quietAlerts: they are not
 	// printed at all (-w -, where the pcap owns standard output).
 	json, quietAlerts bool
@@ -388,7 +393,11 @@ func (s *session) cleanup() {
 // top prints the table of the last (or current) monitoring session: the
 // drops since the last start, most first, and its losses.
 func (s *session) top(args []string) error {
-	const usage = "usage: top [N], N the number of rows to show, from 1"
+	const usage = "usage: top [N] [--by site|flow|reason|interface|comm], N the number of rows to show, from 1"
+	by, args, err := topByArg(args, s.topBy)
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, usage)
+	}
 	n := 0
 	switch len(args) {
 	case 0:
@@ -402,7 +411,11 @@ func (s *session) top(args []string) error {
 		return errors.New(usage)
 	}
 	var b strings.Builder
-	report.WriteTable(&b, s.table.Rows(), s.table.Total(), s.lastLosses, n)
+	if by == report.BySite {
+		report.WriteTable(&b, s.table.Rows(), s.table.Total(), s.lastLosses, n)
+	} else {
+		report.WriteGroupTable(&b, by, s.notes.Groups.Rows(by), s.notes.Groups.Total(), s.lastLosses, n)
+	}
 	s.writeCounterSection(&b)
 	s.out.print(b.String())
 	return nil

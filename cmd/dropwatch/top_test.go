@@ -27,7 +27,7 @@ func replyFields(t *testing.T, out, cmd string, nth int) [][]string {
 // rows are drop points (resolved with -l kas), packet rows carry the reason
 // and protocol; top N shows N rows.
 func TestTop(t *testing.T) {
-	h := newHarness("top\nstart\ntop\ntop 1\ntop 0\nset alertmode packet\nstart\ntop\n").start("-l", "kas")
+	h := newHarness("top\nstart\ntop\ntop 1\ntop 0\nset alertmode packet\nstart\ntop\ntop --by reason\ntop 1 --by=interface\ntop --by flow\ntop --by nothing\n").start("-l", "kas")
 	h.be.waitCall(t, "start -")
 	h.be.send(t, summary(point(0x1111, 2), point(0xffffffff878bcae2, 5)))
 	h.be.send(t, summary(point(0xffffffff878bcae2, 1)))
@@ -68,13 +68,35 @@ func TestTop(t *testing.T) {
 			strings.Fields("total: 2 drops in 1 row"),
 			losses,
 		}},
+		{"top --by reason", 1, [][]string{
+			strings.Fields("# DROPS SHARE REASON"),
+			{"1", "2", "100.0%", "NO_SOCKET"},
+			strings.Fields("total: 2 drops in 1 row"),
+			losses,
+		}},
+		{"top 1 --by=interface", 1, [][]string{
+			strings.Fields("# DROPS SHARE INTERFACE"),
+			{"1", "2", "100.0%", "-"}, // the fake alerts name no interface
+			strings.Fields("total: 2 drops in 1 row"),
+			losses,
+		}},
+		{"top --by flow", 1, [][]string{
+			strings.Fields("# DROPS SHARE FLOW"),
+			{"1", "2", "100.0%", "unknown"}, // 74 zero bytes: EtherType 0, which a flow.Key shows as no payload
+			strings.Fields("total: 2 drops in 1 row"),
+			losses,
+		}},
+		{"top --by nothing", 1, [][]string{{}}}, // an error, on stderr
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, replyFields(t, out, tt.cmd, tt.nth)); diff != "" {
 			t.Errorf("%s #%d (-want +got):\n%s", tt.cmd, tt.nth, diff)
 		}
 	}
-	if want := "invalid number of rows \"0\": usage: top [N], N the number of rows to show, from 1\n"; !strings.Contains(h.stderr.String(), want) {
+	if want := `invalid grouping "nothing": want site, flow, reason, interface, comm: usage: top`; !strings.Contains(h.stderr.String(), want) {
+		t.Errorf("stderr = %q, want it to contain %q", h.stderr, want)
+	}
+	if want := "invalid number of rows \"0\": usage: top [N] [--by site|flow|reason|interface|comm], N the number of rows to show, from 1\n"; !strings.Contains(h.stderr.String(), want) {
 		t.Errorf("stderr = %q, want it to contain %q", h.stderr, want)
 	}
 }

@@ -63,9 +63,9 @@ func Descriptions(help string) map[string]string {
 	descs := make(map[string]string)
 	// An option, and the start of its description unless the option is too
 	// long to leave room for it.
-	line := regexp.MustCompile(`^ {2,6}((?:-[a-z], )?--[a-z]+(?:, --[a-z]+)*)(?: \[?[A-Z]+\]?)?(?: {2,}(\S.*))?$`)
+	line := regexp.MustCompile(`^ {2,6}((?:-[a-z], )?--[a-z-]+(?:, --[a-z-]+)*)(?: \[?[A-Z]+\]?)?(?: {2,}(\S.*))?$`)
 	cont := regexp.MustCompile(`^ {20,}(\S.*)$`)
-	name := regexp.MustCompile(`--([a-z]+)`)
+	name := regexp.MustCompile(`--([a-z][a-z-]*)`)
 	var names []string
 	var text []string
 	flush := func() {

@@ -1,11 +1,15 @@
 package report
 
 import (
+	"encoding/hex"
 	"fmt"
 	"io"
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
 
 // benchLocations are 64 resolved locations, as many as one full summary
@@ -43,7 +47,7 @@ func BenchmarkJSONSummary(b *testing.B) {
 	at := time.Unix(0, 1764074318730595860)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := j.Summary(at, udpRcv, 3); err != nil {
+		if err := j.Summary(at, udpRcv, 3, ""); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -60,7 +64,7 @@ func BenchmarkJSONPacket(b *testing.B) {
 	j := NewJSONWriter(io.Discard)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := j.Packet(&p, udpRcv, stack); err != nil {
+		if err := j.Packet(&p, udpRcv, stack, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -94,5 +98,31 @@ func BenchmarkMatchPacket(b *testing.B) {
 		if !f.MatchPacket(&noSocket, udpRcv) {
 			b.Fatal("no match")
 		}
+	}
+}
+
+// BenchmarkAnnotate is the per-alert work of --flows and of the REPL's
+// top --by: decode the payload's flow, and count the drop by flow,
+// reason, interface and comm.
+func BenchmarkAnnotate(b *testing.B) {
+	udp, err := hex.DecodeString(corpusUDP4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := dropmon.PacketAlert{HasProto: true, Proto: 0x800, HasPayload: true, Payload: udp, InPort: &dropmon.Port{Name: "lo"}}
+	r := drops.Record{Count: 1, Reason: "NO_SOCKET", Packet: &p}
+	for _, tc := range []struct {
+		name          string
+		decode, group bool
+	}{{"decode", true, false}, {"decode+group", true, true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			a := Annotator{Decode: tc.decode, Group: tc.group}
+			b.ReportAllocs()
+			for b.Loop() {
+				if fl, _ := a.Add(&r, &p); fl == nil {
+					b.Fatal("no flow")
+				}
+			}
+		})
 	}
 }

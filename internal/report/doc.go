@@ -66,10 +66,14 @@
 // each present when sent), "protocol" (the EtherType: 2048 is IPv4, 34525
 // IPv6, 2054 ARP), "length" (bytes of payload received), "orig_len" (the
 // packet's length before truncation), "cookie" (the flow action cookie in
-// lower-case hex) and "payload" (the packet from its MAC header, possibly
-// truncated, in standard base64 with padding, RFC 4648 section 4):
+// lower-case hex), "payload" (the packet from its MAC header, possibly
+// truncated, in standard base64 with padding, RFC 4648 section 4) and
+// "flow" (the payload decoded: "ethertype", "vlan", "src", "dst",
+// "ip_proto", "src_port", "dst_port", "tcp_flags", "icmp_type",
+// "icmp_code", "arp_op", "fragment", "depth", "truncated", each left out
+// when its header was not reached; JSON.md):
 //
-//	{"type":"packet","timestamp":"2025-11-25T12:38:38.730595860Z","origin":"software","pc":"0xffffffff878bcae2","symbol":"__udp4_lib_rcv+0x9a2/0xc30","reason":"NO_SOCKET","location":{"pc":"0xffffffff878bcae2","symbol":"__udp4_lib_rcv+0x9a2","module":"","origin":"software"},"in_port":{"ifindex":1},"protocol":2048,"length":4,"orig_len":74,"payload":"RQAASg=="}
+//	{"type":"packet","timestamp":"2025-11-25T12:38:38.730595860Z","origin":"software","pc":"0xffffffff878bcae2","symbol":"__udp4_lib_rcv+0x9a2/0xc30","reason":"NO_SOCKET","location":{"pc":"0xffffffff878bcae2","symbol":"__udp4_lib_rcv+0x9a2","module":"","origin":"software"},"in_port":{"ifindex":1},"protocol":2048,"length":4,"orig_len":74,"payload":"RQAASg==","flow":{"ethertype":2048,"depth":"link","truncated":true}}
 //
 // The "final" object ends a session: "duration_seconds" (a number with a
 // fraction), "total" (the drops counted), "rows" (every row, biggest first:
@@ -82,7 +86,9 @@
 // maximum of 64 locations, so that further ones may have been ignored),
 // "malformed" (messages that could not be decoded), "filtered" (alerts the
 // filters left out: not a loss) and "tracepoint_lost" (samples the perf
-// ring buffer lost, tracepoint backend):
+// ring buffer lost, tracepoint backend). Grouped by another key than the
+// site (--top-by), it has "by" and rows of "flow", "reason", "interface"
+// or "comm" with "count" and "share" (JSON.md):
 //
 //	{"type":"final","duration_seconds":10.5,"total":4,"rows":[{"pc":"0xffffffff878bcae2","symbol":"__udp4_lib_rcv+0x9a2","module":"","origin":"software","reason":"NO_SOCKET","protocol":2048,"count":4,"share":1}],"losses":{"kernel_tail_drops":0,"socket_overruns":0,"socket_drops":0,"full_summaries":0,"malformed":0,"filtered":0,"tracepoint_lost":0}}
 package report

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/pcapfilter"
 )
 
 // Filter selects drops in user space: NET_DM has no filters in the kernel,
@@ -32,18 +33,23 @@ type Filter struct {
 	Protos []uint16
 	// Ifindexes are input interface indexes.
 	Ifindexes []uint32
+	// Expr is a pcap-filter expression run over the packet's payload
+	// (--filter, --host, --port); a packet without payload never matches.
+	Expr *pcapfilter.Filter
+	// Links says where payloads start for Expr; nil guesses from the bytes.
+	Links *LinkTypes
 }
 
 // Empty reports whether f selects everything.
 func (f *Filter) Empty() bool {
-	return f == nil || (len(f.Reasons) == 0 && f.Symbol == nil && len(f.Protos) == 0 && len(f.Ifindexes) == 0)
+	return f == nil || (len(f.Reasons) == 0 && f.Symbol == nil && len(f.Protos) == 0 && len(f.Ifindexes) == 0 && f.Expr == nil)
 }
 
 // NeedsPacketMode reports whether the filter uses fields only packet alerts
-// carry: the reason, the protocol and the input interface. Summary alerts
-// carry only locations and counts.
+// carry: the reason, the protocol, the input interface and the payload.
+// Summary alerts carry only locations and counts.
 func (f *Filter) NeedsPacketMode() bool {
-	return f != nil && (len(f.Reasons) > 0 || len(f.Protos) > 0 || len(f.Ifindexes) > 0)
+	return f != nil && (len(f.Reasons) > 0 || len(f.Protos) > 0 || len(f.Ifindexes) > 0 || f.Expr != nil)
 }
 
 // MatchPacket reports whether f selects the packet alert p, dropped at loc
@@ -59,6 +65,9 @@ func (f *Filter) MatchPacket(p *dropmon.PacketAlert, loc Location) bool {
 		return false
 	}
 	if len(f.Ifindexes) > 0 && !(p.InPort != nil && p.InPort.HasIfindex && slices.Contains(f.Ifindexes, p.InPort.Ifindex)) {
+		return false
+	}
+	if f.Expr != nil && !(p.HasPayload && f.Expr.Match(f.Links.Of(p), p.Proto, p.Payload, p.OrigLen)) {
 		return false
 	}
 	return f.matchSymbol(loc)

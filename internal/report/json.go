@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
+	"github.com/dropwatch-go/dropwatch/pkg/flow"
 )
 
 // The JSON objects. Their field names are part of dropwatch's interface:
@@ -53,6 +54,7 @@ type jsonSummary struct {
 	Module string `json:"module"`
 	Count  uint64 `json:"count"`
 	Origin string `json:"origin"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // jsonLocation is a resolved location, as in summary objects.
@@ -93,6 +95,13 @@ type jsonPacket struct {
 	// Payload is nil when the kernel sent none, and encoding/json writes a
 	// []byte in standard base64 with padding (RFC 4648, section 4).
 	Payload []byte `json:"payload,omitzero"`
+	// Flow is the payload decoded (jsonflow.go), nil without payload.
+	Flow *jsonFlow `json:"flow,omitempty"`
+	// The task the packet was freed in (the tracepoint).
+	CPU  *uint32 `json:"cpu,omitempty"`
+	PID  *int32  `json:"pid,omitempty"`
+	TID  *int32  `json:"tid,omitempty"`
+	Comm string  `json:"comm,omitempty"`
 }
 
 type jsonRow struct {
@@ -126,6 +135,11 @@ type JSONWriter struct {
 	packet  jsonPacket
 	port    jsonPort
 	length  int
+	flow    jsonFlow
+	// flowOf is the flow being written, copied so that the caller's does
+	// not escape to the heap.
+	flowOf flow.Flow
+	task   Task
 }
 
 // NewJSONWriter returns a JSONWriter that writes to w, one Write per line.
@@ -138,10 +152,10 @@ func NewJSONWriter(w io.Writer) *JSONWriter {
 }
 
 // Summary writes one entry of a summary alert received at at: the count of
-// drops at loc.
+// drops at loc, for reason when it is known (the tracepoint backend).
 //
 //	{"type":"summary","time":"2025-11-25T12:38:38.730595860Z","pc":"0xffffffff878bcae2","symbol":"__udp4_lib_rcv+0x9a2","module":"","count":3,"origin":"software"}
-func (j *JSONWriter) Summary(at time.Time, loc Location, count uint64) error {
+func (j *JSONWriter) Summary(at time.Time, loc Location, count uint64, reason string) error {
 	j.summary = jsonSummary{
 		Type:   typeSummary,
 		Time:   formatTime(at),
@@ -150,16 +164,18 @@ func (j *JSONWriter) Summary(at time.Time, loc Location, count uint64) error {
 		Module: loc.Module,
 		Count:  count,
 		Origin: origin(loc),
+		Reason: reason,
 	}
 	return j.enc.Encode(&j.summary)
 }
 
 // Packet writes one packet alert: every attribute p holds, loc (its
-// resolved location) and, when it is not empty, stack, the call chain as
-// "symbol+0xoff" strings, innermost first.
+// resolved location), when it is not empty, stack, the call chain as
+// "symbol+0xoff" strings, innermost first, and, when not nil, fl, the
+// payload's flow, and task, the task the packet was freed in.
 //
-//	{"type":"packet","timestamp":"2025-11-25T12:38:38.730595860Z","origin":"software","pc":"0xffffffff878bcae2","symbol":"__udp4_lib_rcv+0x9a2/0xc30","reason":"NO_SOCKET","location":{"pc":"0xffffffff878bcae2","symbol":"__udp4_lib_rcv+0x9a2","module":"","origin":"software"},"in_port":{"ifindex":1},"protocol":2048,"length":4,"orig_len":74,"payload":"RQAASg=="}
-func (j *JSONWriter) Packet(p *dropmon.PacketAlert, loc Location, stack []string) error {
+//	{"type":"packet","timestamp":"2025-11-25T12:38:38.730595860Z","origin":"software","pc":"0xffffffff878bcae2","symbol":"__udp4_lib_rcv+0x9a2/0xc30","reason":"NO_SOCKET","location":{"pc":"0xffffffff878bcae2","symbol":"__udp4_lib_rcv+0x9a2","module":"","origin":"software"},"in_port":{"ifindex":1},"protocol":2048,"length":4,"orig_len":74,"payload":"RQAASg==","flow":{"ethertype":2048,"depth":"link","truncated":true}}
+func (j *JSONWriter) Packet(p *dropmon.PacketAlert, loc Location, stack []string, fl *flow.Flow, task *Task) error {
 	j.packet = jsonPacket{
 		Type:        typePacket,
 		Origin:      origin(loc),
@@ -206,6 +222,15 @@ func (j *JSONWriter) Packet(p *dropmon.PacketAlert, loc Location, stack []string
 	}
 	if len(p.Cookie) > 0 {
 		pk.Cookie = hex.EncodeToString(p.Cookie)
+	}
+	if fl != nil {
+		j.flowOf = *fl
+		j.flow.set(&j.flowOf)
+		pk.Flow = &j.flow
+	}
+	if task != nil {
+		j.task = *task
+		pk.CPU, pk.PID, pk.TID, pk.Comm = &j.task.CPU, &j.task.PID, &j.task.TID, j.task.Comm
 	}
 	return j.enc.Encode(pk)
 }

@@ -110,7 +110,7 @@ func TestJSONSummary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkJSON(t, func(j *JSONWriter) error { return j.Summary(tt.at, tt.loc, tt.count) }, tt.want)
+			checkJSON(t, func(j *JSONWriter) error { return j.Summary(tt.at, tt.loc, tt.count, "") }, tt.want)
 		})
 	}
 }
@@ -195,7 +195,7 @@ func TestJSONPacket(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkJSON(t, func(j *JSONWriter) error { return j.Packet(&tt.p, tt.loc, tt.stack) }, tt.want)
+			checkJSON(t, func(j *JSONWriter) error { return j.Packet(&tt.p, tt.loc, tt.stack, nil, nil) }, tt.want)
 		})
 	}
 }
@@ -210,9 +210,9 @@ func TestJSONWriterReuse(t *testing.T) {
 	}
 	write := func(j *JSONWriter) error {
 		return errors.Join(
-			j.Packet(&full, udpRcv, []string{"a+0x1"}),
-			j.Packet(&dropmon.PacketAlert{}, rxDrop, nil),
-			j.Summary(dropTime, vlanHW, 1),
+			j.Packet(&full, udpRcv, []string{"a+0x1"}, nil, nil),
+			j.Packet(&dropmon.PacketAlert{}, rxDrop, nil, nil, nil),
+			j.Summary(dropTime, vlanHW, 1, ""),
 		)
 	}
 	checkJSON(t, write,
@@ -283,7 +283,7 @@ func TestJSONFinal(t *testing.T) {
 func TestJSONDocExamples(t *testing.T) {
 	var b strings.Builder
 	j := NewJSONWriter(&b)
-	if err := j.Summary(dropTime, udpRcv, 3); err != nil {
+	if err := j.Summary(dropTime, udpRcv, 3, ""); err != nil {
 		t.Fatal(err)
 	}
 	p := dropmon.PacketAlert{
@@ -296,7 +296,7 @@ func TestJSONDocExamples(t *testing.T) {
 		OrigLen: 74, HasOrigLen: true,
 		Reason: "NO_SOCKET",
 	}
-	if err := j.Packet(&p, udpRcv, nil); err != nil {
+	if err := j.Packet(&p, udpRcv, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	tab := NewTable()
@@ -317,8 +317,8 @@ func TestJSONDocExamples(t *testing.T) {
 func TestJSONWriteError(t *testing.T) {
 	j := NewJSONWriter(failingWriter{})
 	for name, err := range map[string]error{
-		"Summary": j.Summary(dropTime, udpRcv, 1),
-		"Packet":  j.Packet(&dropmon.PacketAlert{}, udpRcv, nil),
+		"Summary": j.Summary(dropTime, udpRcv, 1, ""),
+		"Packet":  j.Packet(&dropmon.PacketAlert{}, udpRcv, nil, nil, nil),
 		"Final":   j.Final(0, nil, 0, Losses{}),
 	} {
 		if !errors.Is(err, errWrite) {

@@ -105,6 +105,10 @@ type OriginStats struct {
 type DropPoint struct {
 	PC    uint64 // kernel address of the drop; 0 for a device's rx_dropped
 	Count uint32
+	// Reason is the drop reason of the tracepoint backend's summaries
+	// (pkg/drops), which count per location and reason; NET_DM's summary
+	// alerts carry none (NET_DM_ATTR_ALERT is PCs and counts only).
+	Reason string
 }
 
 // HWEntry is one hardware trap of a summary alert.

@@ -132,6 +132,18 @@ func Open(o Options) (*Engine, error) {
 	return &Engine{k: k, backend: name, diagnosis: d, opts: o}, nil
 }
 
+// FilterReasons asks the kernel to report only drops with these reasons,
+// where it can: the tracepoint's event filter (PERF_EVENT_IOC_SET_FILTER),
+// for the Watches started from now on; NET_DM has no filter. It reports
+// whether the kernel filters; an unknown reason then fails the next Watch.
+func (e *Engine) FilterReasons(reasons []string) bool {
+	f, ok := e.k.(interface{ SetReasons([]string) })
+	if ok {
+		f.SetReasons(reasons)
+	}
+	return ok
+}
+
 // Backend is the backend Open chose: BackendNetDM or BackendTracepoint.
 func (e *Engine) Backend() string { return e.backend }
 

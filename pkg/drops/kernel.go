@@ -51,6 +51,12 @@ type StackEvents interface {
 	LastStacks() [][]uint64
 }
 
+// TaskEvents is an Events that knows the task of each packet alert of its
+// last Receive (the tracepoint in packet mode): one entry per event.
+type TaskEvents interface {
+	LastTasks() []Task
+}
+
 // Backend names.
 const (
 	BackendAuto       = "auto"

@@ -127,7 +127,8 @@ type Record struct {
 	// Time is when a summary alert was received (summary alerts carry no
 	// time); the kernel's time of a packet's drop when it sent one.
 	Time time.Time
-	// Reason, Proto (an EtherType) and HasProto are a packet's.
+	// Reason, Proto (an EtherType) and HasProto are a packet's; Reason also
+	// a tracepoint summary's.
 	Reason   string
 	Proto    uint16
 	HasProto bool
@@ -138,6 +139,21 @@ type Record struct {
 	// Stack is the packet's kernel call chain, innermost frame first (the
 	// tracepoint with Options.Stacks).
 	Stack []Frame
+	// Task is the task the packet was freed in; HasTask is set on the
+	// tracepoint in packet mode (NET_DM does not say).
+	Task    Task
+	HasTask bool
+}
+
+// Task is the task that was running where a packet was freed: for
+// locally generated traffic processed inline, the sender; for received
+// traffic, whatever task the softirq interrupted, or ksoftirqd; the idle
+// task (PID 0, "swapper/CPU") on an idle CPU.
+type Task struct {
+	CPU  uint32
+	PID  int32  // the process (thread group) id
+	TID  int32  // the thread id
+	Comm string // the thread's name (/proc/TID/comm), "" if it was gone
 }
 
 // Message is one alert message of a Batch: its records are
@@ -235,7 +251,7 @@ func appendSummary(recs []Record, a *dropmon.Alert, r Resolver, at time.Time) []
 	}
 	for i := range a.Points {
 		p := &a.Points[i]
-		recs = append(recs, Record{Location: Locate(r, p.PC), Origin: dropmon.OriginSoftware, Count: uint64(p.Count), Time: at})
+		recs = append(recs, Record{Location: Locate(r, p.PC), Origin: dropmon.OriginSoftware, Count: uint64(p.Count), Time: at, Reason: p.Reason})
 	}
 	for i := range a.HWEntries {
 		h := &a.HWEntries[i]

@@ -28,6 +28,16 @@ type tracepoint struct {
 	config dropmon.Config
 	lost   uint64 // samples the last tracer lost, for stats
 	cur    Tracer // the open source's tracer, which Stop disables
+	// reasons are the drop reasons the kernel keeps (SetReasons).
+	reasons []string
+}
+
+// SetReasons makes the tracers opened from now on keep only drops with
+// these reasons, filtered in the kernel (skbtrace.Options.Reasons).
+func (t *tracepoint) SetReasons(reasons []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.reasons = append([]string(nil), reasons...)
 }
 
 // Tracer is what the tracepoint backend reads: a *skbtrace.Tracer.
@@ -52,13 +62,17 @@ func NewTracepoint(open func() (Tracer, error)) Kernel {
 // newTracepoint returns the tracepoint backend; with stacks, each drop
 // carries its kernel call chain (PERF_SAMPLE_CALLCHAIN).
 func newTracepoint(stacks bool) *tracepoint {
-	return &tracepoint{
-		open: func() (Tracer, error) {
-			return skbtrace.Open(skbtrace.Options{Clock: skbtrace.ClockRealtime, Stacks: stacks})
-		},
+	t := &tracepoint{
 		interval: summaryInterval,
 		config:   dropmon.Config{Mode: dropmon.ModeSummary, QueueLen: 1000},
 	}
+	t.open = func() (Tracer, error) {
+		t.mu.Lock()
+		reasons := t.reasons
+		t.mu.Unlock()
+		return skbtrace.Open(skbtrace.Options{Clock: skbtrace.ClockRealtime, Stacks: stacks, Reasons: reasons})
+	}
+	return t
 }
 
 // probe opens the tracepoint once and closes it, so that Open knows
@@ -152,8 +166,11 @@ type tracepointSource struct {
 	agg  skbtrace.Aggregator
 	// due is when the pending summary batch is sent; zero if none is.
 	due time.Time
-	// stacks are the call chains of the last packet events.
+	// stacks are the call chains of the last packet events, tasks their
+	// tasks; comms names thread ids.
 	stacks [][]uint64
+	tasks  []Task
+	comms  comms
 }
 
 func (s *tracepointSource) Receive(ctx context.Context) ([]dropmon.Event, error) {
@@ -162,9 +179,14 @@ func (s *tracepointSource) Receive(ctx context.Context) ([]dropmon.Event, error)
 		if err != nil {
 			return nil, err
 		}
-		s.stacks = s.stacks[:0]
+		s.stacks, s.tasks = s.stacks[:0], s.tasks[:0]
 		for _, d := range drops {
 			s.stacks = append(s.stacks, d.Stack)
+			comm := d.Comm // from PERF_RECORD_COMM, else /proc
+			if comm == "" {
+				comm = s.comms.of(d.PID, d.CPU)
+			}
+			s.tasks = append(s.tasks, Task{CPU: d.CPU, PID: d.TGID, TID: d.PID, Comm: comm})
 		}
 		return packetEvents(drops), nil
 	}
@@ -198,7 +220,7 @@ func (s *tracepointSource) Receive(ctx context.Context) ([]dropmon.Event, error)
 func summaryAlert(sums []skbtrace.Summary) *dropmon.Alert {
 	a := &dropmon.Alert{Points: make([]dropmon.DropPoint, len(sums))}
 	for i, s := range sums {
-		a.Points[i] = dropmon.DropPoint{PC: s.PC, Count: uint32(min(s.Count, math.MaxUint32))}
+		a.Points[i] = dropmon.DropPoint{PC: s.PC, Count: uint32(min(s.Count, math.MaxUint32)), Reason: s.Reason}
 	}
 	return a
 }
@@ -218,6 +240,13 @@ func packetEvents(drops []skbtrace.Drop) []dropmon.Event {
 }
 
 func (s *tracepointSource) LastStacks() [][]uint64 { return s.stacks }
+
+func (s *tracepointSource) LastTasks() []Task {
+	if s.mode != dropmon.ModePacket {
+		return nil
+	}
+	return s.tasks
+}
 
 func (s *tracepointSource) Stats() dropmon.MonitorStats {
 	st := s.r.Stats()

@@ -54,14 +54,17 @@ func TestTracepointSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ft.Feed <- []skbtrace.Drop{{Location: 0x10}, {Location: 0x20}}
-	ft.Feed <- []skbtrace.Drop{{Location: 0x20}}
-	// The drops of one interval from the first make one summary alert.
+	ft.Feed <- []skbtrace.Drop{{Location: 0x10}, {Location: 0x20, Reason: "NO_SOCKET"}}
+	ft.Feed <- []skbtrace.Drop{{Location: 0x20, Reason: "NO_SOCKET"}, {Location: 0x20, Reason: "TCP_CSUM"}}
+	// The drops of one interval from the first make one summary alert,
+	// one entry per location and reason.
 	evs, err := src.Receive(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []dropmon.Event{{Alert: &dropmon.Alert{Points: []dropmon.DropPoint{{PC: 0x20, Count: 2}, {PC: 0x10, Count: 1}}}}}
+	want := []dropmon.Event{{Alert: &dropmon.Alert{Points: []dropmon.DropPoint{
+		{PC: 0x20, Count: 2, Reason: "NO_SOCKET"}, {PC: 0x10, Count: 1}, {PC: 0x20, Count: 1, Reason: "TCP_CSUM"},
+	}}}}
 	if diff := cmp.Diff(want, evs); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}

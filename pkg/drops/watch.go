@@ -481,7 +481,11 @@ func receive(ctx context.Context, src Events, r Resolver, stacks bool, out chan<
 		if held == nil {
 			held, since = newBatch(), time.Now()
 		}
+		first := len(held.Records)
 		resolve(held, evs, r, chains)
+		if ts, ok := src.(TaskEvents); ok {
+			addTasks(held.Records[first:], ts.LastTasks())
+		}
 		resolved++
 		if !holds || st.eager.Load() || len(held.Errs) > 0 || len(held.Records) >= holdRecords || time.Since(since) >= HoldFor {
 			if !send(held) {
@@ -489,6 +493,17 @@ func receive(ctx context.Context, src Events, r Resolver, stacks bool, out chan<
 			}
 			held = nil
 		}
+	}
+}
+
+// addTasks gives the records of one Receive's packet events, one record
+// per event, their tasks.
+func addTasks(recs []Record, tasks []Task) {
+	if len(recs) != len(tasks) {
+		return
+	}
+	for i := range recs {
+		recs[i].Task, recs[i].HasTask = tasks[i], true
 	}
 }
 

@@ -284,6 +284,10 @@ var tcpFlagLetters = [8]struct {
 	{TCPAck, '.'}, {TCPUrg, 'U'}, {TCPEce, 'E'}, {TCPCwr, 'W'},
 }
 
+// AppendTCPFlags appends TCP flags in tcpdump's letters and order, as the
+// flow line writes them ("S.", "none" for no flag).
+func AppendTCPFlags(b []byte, flags uint8) []byte { return appendTCPFlags(b, flags) }
+
 func appendTCPFlags(b []byte, flags uint8) []byte {
 	if flags == 0 {
 		return append(b, "none"...)

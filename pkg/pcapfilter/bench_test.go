@@ -11,6 +11,8 @@ var benchExprs = []string{
 	"udp port 53",
 	"host 192.0.2.1 and (tcp[tcpflags] & tcp-syn != 0 or udp port 53)",
 	"ip6 net 2001:db8::/64 and not icmp6",
+	// Five primitives (issue 15: at most 100 ns per alert).
+	"ip and src host 192.0.2.1 and udp and dst port 53 and not vlan",
 }
 
 // BenchmarkMatch runs a filter over every corpus packet; ns/packet is the

@@ -1,6 +1,7 @@
 package skbtrace
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -31,6 +32,7 @@ const (
 // Record types (enum perf_event_type in include/uapi/linux/perf_event.h).
 const (
 	recordLost       = 2
+	recordComm       = 3
 	recordThrottle   = 5
 	recordUnthrottle = 6
 	recordSample     = 9
@@ -73,6 +75,15 @@ type Drop struct {
 	// locally generated traffic processed inline, whatever task the
 	// softirq interrupted or ksoftirqd for received traffic, 0 for idle.
 	PID int32
+	// Comm is that thread's name as the last PERF_RECORD_COMM the tracer
+	// read for it said (a task that exec'd or renamed itself since Open),
+	// else for its process (threads inherit their creator's name); ""
+	// when none did.
+	Comm string
+	// TGID is that task's process (thread group) id, from PERF_SAMPLE_TID
+	// ({u32 pid, tid}: pid is task_tgid_nr, kernel/events/core.c
+	// perf_prepare_sample); 0 without it.
+	TGID int32
 	// Time is when the tracepoint fired, in nanoseconds: CLOCK_MONOTONIC
 	// as the kernel stamped it (PERF_SAMPLE_TIME; 0 without it), converted
 	// by Tracer.Read to the clock in Options.Clock.
@@ -96,6 +107,10 @@ const (
 	// RecordLost is PERF_RECORD_LOST: the kernel could not write Lost
 	// samples because the ring buffer was full.
 	RecordLost
+	// RecordComm is PERF_RECORD_COMM: a task took a new name (exec,
+	// prctl PR_SET_NAME), with the tracer's perf events opened with
+	// attr.comm.
+	RecordComm
 	// RecordThrottle is PERF_RECORD_THROTTLE or PERF_RECORD_UNTHROTTLE:
 	// the kernel stopped or restarted sampling because of
 	// kernel.perf_event_max_sample_rate.
@@ -109,6 +124,14 @@ type Record struct {
 	Drop Drop
 	// Lost is set for RecordLost.
 	Lost uint64
+	// Comm is set for RecordComm.
+	Comm Comm
+}
+
+// Comm is a task's new name.
+type Comm struct {
+	PID, TID int32 // process and thread
+	Name     string
 }
 
 // Decoder decodes perf ring buffer records of skb:kfree_skb samples. It is
@@ -265,6 +288,20 @@ func (d *Decoder) Decode(rec []byte) (Record, error) {
 			return Record{}, fmt.Errorf("%w: PERF_RECORD_LOST of %d bytes", ErrMalformed, size)
 		}
 		return Record{Kind: RecordLost, Lost: binary.NativeEndian.Uint64(body[8:])}, nil
+	case recordComm:
+		// struct { header; u32 pid, tid; char comm[]; sample_id }: comm
+		// NUL-terminated, padded to 8 bytes (kernel/events/core.c
+		// perf_event_comm_event).
+		if len(body) < 9 {
+			return Record{}, fmt.Errorf("%w: PERF_RECORD_COMM of %d bytes", ErrMalformed, size)
+		}
+		name := body[8:]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		return Record{Kind: RecordComm, Comm: Comm{
+			PID: int32(binary.NativeEndian.Uint32(body)), TID: int32(binary.NativeEndian.Uint32(body[4:])), Name: string(name),
+		}}, nil
 	case recordThrottle, recordUnthrottle:
 		return Record{Kind: RecordThrottle}, nil
 	}
@@ -289,12 +326,19 @@ func (d *Decoder) decodeSample(b []byte) (Record, error) {
 		return Record{}, fmt.Errorf("%w: sample of %d bytes ends in %s", ErrMalformed, len(b)+headerSize, what)
 	}
 	st := d.sampleType
-	for _, skip := range []uint64{SampleIdentifier, SampleIP, SampleTID} {
+	for _, skip := range []uint64{SampleIdentifier, SampleIP} {
 		if st&skip != 0 {
 			if _, ok := u64(); !ok {
-				return short("identifier/ip/tid")
+				return short("identifier/ip")
 			}
 		}
+	}
+	if st&SampleTID != 0 {
+		if len(b)-p < 8 {
+			return short("pid/tid")
+		}
+		dr.TGID = int32(binary.NativeEndian.Uint32(b[p:]))
+		p += 8 // u32 pid, u32 tid (the raw record's common_pid is tid)
 	}
 	if st&SampleTime != 0 {
 		t, ok := u64()
@@ -343,7 +387,7 @@ func (d *Decoder) decodeSample(b []byte) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	raw.CPU, raw.Time, raw.Stack = dr.CPU, dr.Time, dr.Stack
+	raw.CPU, raw.Time, raw.Stack, raw.TGID = dr.CPU, dr.Time, dr.Stack, dr.TGID
 	kind := RecordDrop
 	if d.hasConsume && raw.HasReason && raw.ReasonCode == d.consumed {
 		kind = RecordConsumed

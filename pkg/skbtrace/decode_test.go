@@ -110,6 +110,47 @@ const (
 	chainType = plainType | SampleCallchain
 )
 
+func TestDecodeComm(t *testing.T) {
+	b := make([]byte, 8)
+	b = ne.AppendUint32(b, 10)
+	b = ne.AppendUint32(b, 11)
+	b = append(b, "dropgen\x00"...)
+	got, err := decoder618(t, plainType).Decode(header(b, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(Record{Kind: RecordComm, Comm: Comm{PID: 10, TID: 11, Name: "dropgen"}}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := decoder618(t, plainType).Decode(header(b[:16], 3)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("no name: %v, want ErrMalformed", err)
+	}
+}
+
+// TestDecodeTID: PERF_SAMPLE_TID's u32 pid (the thread group) comes
+// before the time; the raw record's common_pid is the thread.
+func TestDecodeTID(t *testing.T) {
+	const loc = 0xffffffff820a7c3e
+	plain := record(sample{time: 5, cpu: 1, raw: raw618(loc, 0x0800, 3)}, false)
+	// The header, then {u32 pid, u32 tid}, then the rest.
+	rec := append(append(append([]byte{}, plain[:8]...), ne.AppendUint32(ne.AppendUint32(nil, 4242), 4243)...), plain[8:]...)
+	rec = header(rec, recordSample)
+	got, err := decoder618(t, plainType|SampleTID).Decode(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Record{Kind: RecordDrop, Drop: Drop{
+		Location: loc, Protocol: 0x0800, HasReason: true, ReasonCode: 3, Reason: "NO_SOCKET", CPU: 1, Time: 5, TGID: 4242,
+		PID: got.Drop.PID, // raw618's common_pid
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := decoder618(t, plainType|SampleTID).Decode(header(rec[:12], recordSample)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("cut in pid/tid: %v, want ErrMalformed", err)
+	}
+}
+
 func TestDecode(t *testing.T) {
 	const loc = 0xffffffff820a7c3e
 	tests := []struct {
@@ -181,7 +222,7 @@ func TestDecode(t *testing.T) {
 		{
 			name:       "other record type",
 			sampleType: plainType,
-			rec:        header(make([]byte, 16), 3), // PERF_RECORD_COMM
+			rec:        header(make([]byte, 16), 4), // PERF_RECORD_EXIT
 			want:       Record{Kind: RecordOther},
 		},
 		{
@@ -313,8 +354,8 @@ func TestNewDecoderErrors(t *testing.T) {
 }
 
 // TestDecodeOtherSampleFields checks the walk over fields the tracer does
-// not ask for but a Decoder accepts: ip, pid/tid, addr, id, stream_id,
-// period and the leading identifier.
+// not ask for but a Decoder accepts: ip, addr, id, stream_id, period and
+// the leading identifier; and pid/tid, which it asks for.
 func TestDecodeOtherSampleFields(t *testing.T) {
 	st := SampleIdentifier | SampleIP | SampleTID | SampleTime | SampleAddr | SampleID |
 		SampleStreamID | SampleCPU | SamplePeriod | SampleRaw
@@ -333,7 +374,7 @@ func TestDecodeOtherSampleFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Record{Kind: RecordDrop, Drop: Drop{Location: 0x99, Protocol: 0x0800, HasReason: true, ReasonCode: 3, Reason: "NO_SOCKET", CPU: 1, Time: 777}}
+	want := Record{Kind: RecordDrop, Drop: Drop{Location: 0x99, Protocol: 0x0800, HasReason: true, ReasonCode: 3, Reason: "NO_SOCKET", CPU: 1, Time: 777, TGID: 7}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Decode (-want +got):\n%s", diff)
 	}

@@ -47,7 +47,8 @@
 //
 // Open opens one perf event per online CPU (perf_event_open with
 // PERF_TYPE_TRACEPOINT, config = the tracepoint id, pid -1, cpu N), each
-// sampling every hit (sample_period 1) with PERF_SAMPLE_TIME,
+// sampling every hit (sample_period 1) with PERF_SAMPLE_TID (the process
+// of the task that freed the packet), PERF_SAMPLE_TIME,
 // PERF_SAMPLE_CPU, PERF_SAMPLE_RAW and, if asked for stacks,
 // PERF_SAMPLE_CALLCHAIN (kernel frames only: exclude_callchain_user). Time
 // stamps are CLOCK_MONOTONIC (use_clockid; perf refuses clocks that are not

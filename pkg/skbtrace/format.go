@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -244,4 +245,24 @@ func cutCString(s string) (text, rest string, ok bool) {
 		}
 	}
 	return "", s, false
+}
+
+// ReasonFilter returns an event filter (Options.Filter) that keeps the
+// drops with one of these reason names ("NO_SOCKET"), from the format's
+// table of codes; a name the table lacks is an error.
+func (f *Format) ReasonFilter(names []string) (string, error) {
+	var terms []string
+	for _, n := range names {
+		found := false
+		for code, name := range f.Reasons {
+			if name == n {
+				terms, found = append(terms, "reason == "+strconv.FormatUint(uint64(code), 10)), true
+			}
+		}
+		if !found {
+			return "", fmt.Errorf("skbtrace: no drop reason %q in the tracepoint's format", n)
+		}
+	}
+	slices.Sort(terms)
+	return strings.Join(terms, " || "), nil
 }

@@ -60,6 +60,16 @@ type Options struct {
 	// event, mounting tracefs at /sys/kernel/tracing if neither has it
 	// (the mount is left in place). A directory given here is used as is.
 	TracefsDir string
+	// Filter is an event filter in the kernel's syntax over the
+	// tracepoint's fields (Documentation/trace/events.rst, "Event
+	// filtering"; Format.ReasonFilter builds one), set on every CPU's
+	// event with PERF_EVENT_IOC_SET_FILTER: samples it rejects are never
+	// written to the ring buffers. Empty means none.
+	Filter string
+	// Reasons, when not empty, adds to Filter a filter that keeps only the
+	// drops with one of these reason names (Format.ReasonFilter); Open
+	// fails for a name the tracepoint's table lacks.
+	Reasons []string
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -146,6 +156,19 @@ func (c *counters) account(out []Drop, rec Record, err error) []Drop {
 		c.throttled.Add(1)
 	}
 	return out
+}
+
+// maxComms bounds the thread names a commNames holds.
+const maxComms = 4096
+
+// commNames are the names of PERF_RECORD_COMMs by thread id.
+type commNames struct{ names map[int32]string }
+
+func (c *commNames) add(m Comm) {
+	if c.names == nil || len(c.names) >= maxComms {
+		c.names = make(map[int32]string)
+	}
+	c.names[m.TID] = m.Name
 }
 
 // info is what Open learned and counted, common to every implementation.

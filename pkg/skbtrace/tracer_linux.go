@@ -40,6 +40,7 @@ type tracer struct {
 	epfd    int
 	events  []unix.EpollEvent
 	closed  bool
+	comms   commNames // by thread id, from the rings' PERF_RECORD_COMMs
 
 	closing  atomic.Bool
 	disabled atomic.Bool   // Disable or close disabled every event
@@ -64,7 +65,17 @@ func openTracer(o Options) (_ *tracer, err error) {
 	if err != nil {
 		return nil, err
 	}
-	st := SampleTime | SampleCPU | SampleRaw
+	if len(o.Reasons) > 0 {
+		expr, err := f.ReasonFilter(o.Reasons)
+		if err != nil {
+			return nil, &Error{Op: "filter", Path: dir, Err: err}
+		}
+		if o.Filter != "" {
+			expr = "(" + o.Filter + ") && (" + expr + ")"
+		}
+		o.Filter = expr
+	}
+	st := SampleTID | SampleTime | SampleCPU | SampleRaw
 	if o.Stacks {
 		st |= SampleCallchain
 	}
@@ -158,7 +169,9 @@ func openRing(id uint32, cpu int, sampleType uint64, o Options) (*ring, error) {
 		// Wake the reader when a quarter of the buffer is written
 		// (watermark: wakeup_watermark bytes instead of wakeup_events);
 		// read polls on its own every PollInterval for slow rates.
-		Bits:             unix.PerfBitDisabled | unix.PerfBitWatermark | unix.PerfBitUseClockID,
+		// attr.comm: PERF_RECORD_COMMs name the tasks that exec or rename
+		// themselves, as they do, for Drop.Comm.
+		Bits:             unix.PerfBitDisabled | unix.PerfBitWatermark | unix.PerfBitUseClockID | unix.PerfBitComm,
 		Wakeup:           uint32(max(dataSize/4, 1)),
 		Clockid:          unix.CLOCK_MONOTONIC,
 		Sample_max_stack: uint16(o.MaxStack),
@@ -182,6 +195,14 @@ func openRing(id uint32, cpu int, sampleType uint64, o Options) (*ring, error) {
 			e.Hint = "the kernel has no perf events (CONFIG_PERF_EVENTS)"
 		}
 		return nil, e
+	}
+	if o.Filter != "" {
+		// kernel/events/core.c perf_event_set_filter: EINVAL for a filter
+		// the tracepoint's fields do not parse.
+		if err := unix.IoctlSetString(fd, unix.PERF_EVENT_IOC_SET_FILTER, o.Filter); err != nil {
+			unix.Close(fd)
+			return nil, &Error{Op: "set filter", Path: where, Err: fmt.Errorf("%q: %w", o.Filter, err)}
+		}
 	}
 	mem, err := unix.Mmap(fd, 0, page+dataSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
@@ -228,6 +249,9 @@ func (t *tracer) drain() []Drop {
 			if err == nil && (d.Kind == RecordDrop || d.Kind == RecordConsumed) {
 				r.samples.Add(1)
 			}
+			if err == nil && d.Kind == RecordComm {
+				t.comms.add(d.Comm)
+			}
 			out = t.counters.account(out, d, err)
 		})
 		if err != nil {
@@ -237,6 +261,17 @@ func (t *tracer) drain() []Drop {
 		// data_tail, so the kernel does not overwrite records still being
 		// read; Go's atomic store orders it after those reads (release).
 		atomic.StoreUint64(&r.meta.Data_tail, tail)
+	}
+	// Names from every ring's records, as a task may exec on one CPU and
+	// drop on another. A thread created after the exec has no record of
+	// its own: it inherited its creator's name (kernel/fork.c copies
+	// task->comm), which is the process's unless a thread renamed itself.
+	for i := range out {
+		name, ok := t.comms.names[out[i].PID]
+		if !ok {
+			name = t.comms.names[out[i].TGID]
+		}
+		out[i].Comm = name
 	}
 	return out
 }

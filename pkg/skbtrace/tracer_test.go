@@ -28,6 +28,11 @@ func TestAggregator(t *testing.T) {
 	if diff := cmp.Diff(want, a.Flush()); diff != "" {
 		t.Errorf("second interval, ties by PC (-want +got):\n%s", diff)
 	}
+	a.Add(Drop{Location: 0x10, Reason: "NO_SOCKET"}, Drop{Location: 0x10}, Drop{Location: 0x10, Reason: "NO_SOCKET"}, Drop{Location: 0x10, Reason: "IP_CSUM"})
+	want = []Summary{{PC: 0x10, Reason: "NO_SOCKET", Count: 2}, {PC: 0x10, Count: 1}, {PC: 0x10, Reason: "IP_CSUM", Count: 1}}
+	if diff := cmp.Diff(want, a.Flush()); diff != "" {
+		t.Errorf("by reason, ties by reason (-want +got):\n%s", diff)
+	}
 }
 
 func TestParseCPUList(t *testing.T) {

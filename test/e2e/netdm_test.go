@@ -305,6 +305,17 @@ func (w *watcher) seen(sym symRange) int {
 	return n
 }
 
+// total returns every drop reported so far.
+func (w *watcher) total() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, c := range w.pcs {
+		n += c
+	}
+	return n
+}
+
 // waitSeen waits until the kernel has reported want drops within sym. The
 // kernel sends summaries from a per-CPU timer armed at the first drop
 // after the previous send (HZ later), so this takes about a second in

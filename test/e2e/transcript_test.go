@@ -123,7 +123,9 @@ var (
 	// ourHelp follows the C tool's help text (helpText) in ours: the
 	// commands the C tool does not have.
 	ourHelp = []string{
-		"top [N]\t\t\t\t - show the drops of the last capture, most first (N rows at most)",
+		"top [N] [--by GROUP]\t\t - show the drops of the last capture, most first (N rows at most)",
+		"counters [all]\t\t\t - show the drop and error counters that grew since the last start (all: every counter)",
+		"explain NAME\t\t\t - explain a counter or a drop reason, and its usual remedy",
 	}
 	// noLosses is the loss line ours prints on stderr each time
 	// monitoring stops, when nothing was lost.

@@ -1,0 +1,97 @@
+package main
+
+// The pcap-filter flags: --filter EXPR, --host A, --port N and the
+// expression given as trailing arguments, as tcpdump takes it.
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dropwatch-go/dropwatch/internal/report"
+	"github.com/dropwatch-go/dropwatch/pkg/pcapfilter"
+)
+
+var filterOptions = []longOption{
+	{name: "filter", hasArg: true, set: onceFlag("filter", func(o *options, arg string) error {
+		o.exprFlag = append(o.exprFlag, arg)
+		return nil
+	})},
+	{name: "host", hasArg: true, set: onceFlag("host", func(o *options, arg string) error {
+		o.exprShort = append(o.exprShort, "host "+arg)
+		return nil
+	})},
+	{name: "port", hasArg: true, set: onceFlag("port", func(o *options, arg string) error {
+		o.exprShort = append(o.exprShort, "port "+arg)
+		return nil
+	})},
+	{name: "flows", set: onceFlag("flows", func(o *options, _ string) error { o.flows = true; return nil })},
+	{name: "top-by", hasArg: true, set: onceFlag("top-by", func(o *options, arg string) (err error) {
+		o.topBy, err = report.ParseGroup(arg)
+		if err != nil {
+			err = usageErrorf("invalid --top-by '%s': %v", arg, err)
+		}
+		return err
+	})},
+}
+
+// filterExpr joins the filter flags into one expression: --host, --port,
+// each --filter and the trailing arguments (one expression, as tcpdump
+// takes them), with "and", the expressions parenthesized.
+func (o *options) filterExpr() string {
+	exprs := o.exprFlag[:len(o.exprFlag):len(o.exprFlag)]
+	if len(o.exprArgs) > 0 {
+		exprs = append(exprs, strings.Join(o.exprArgs, " "))
+	}
+	parts := append([]string(nil), o.exprShort...)
+	for _, e := range exprs {
+		if len(o.exprShort)+len(exprs) > 1 {
+			e = "(" + e + ")"
+		}
+		parts = append(parts, e)
+	}
+	return strings.Join(parts, " and ")
+}
+
+// compileFilter compiles the filter flags' expression into o.filter; an
+// expression pcapfilter cannot handle is a usage error that says why.
+func (o *options) compileFilter() error {
+	expr := o.filterExpr()
+	if expr == "" {
+		return nil
+	}
+	f, err := pcapfilter.Compile(expr)
+	if err != nil {
+		return usageErrorf("invalid filter expression: %v", err)
+	}
+	o.filter.Expr, o.filter.Links = f, &report.LinkTypes{}
+	o.packetFilter("filter")
+	return nil
+}
+
+// topByArg takes "--by GROUP" (or "--by=GROUP") out of the top command's
+// arguments; def is the grouping without it.
+func topByArg(args []string, def report.Group) (report.Group, []string, error) {
+	var rest []string
+	by := def
+	for i := 0; i < len(args); i++ {
+		name, ok := strings.CutPrefix(args[i], "--by=")
+		switch {
+		case ok:
+		case args[i] == "--by" && i+1 < len(args):
+			i++
+			name = args[i]
+		case args[i] == "--by":
+			return by, nil, errors.New("--by needs a grouping")
+		default:
+			rest = append(rest, args[i])
+			continue
+		}
+		g, err := report.ParseGroup(name)
+		if err != nil {
+			return by, nil, fmt.Errorf("invalid grouping %q: %v", name, err)
+		}
+		by = g
+	}
+	return by, rest, nil
+}
