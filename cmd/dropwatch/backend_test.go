@@ -132,7 +132,7 @@ func TestStack(t *testing.T) {
 		return tp, nil
 	}
 	h.start("--backend", "tracepoint", "--stack", "-l", "kas")
-	ft.feed <- []skbtrace.Drop{{Location: 0xffffffff878bcae2, Protocol: 0x800, Stack: []uint64{0xffffffff878bcae2, 0x1234}}}
+	ft.Feed <- []skbtrace.Drop{{Location: 0xffffffff878bcae2, Protocol: 0x800, Stack: []uint64{0xffffffff878bcae2, 0x1234}}}
 	block := "drop at: __udp4_lib_rcv+0x9a2 (0xffffffff878bcae2)\n" +
 		"origin: software\n" +
 		"protocol: 0x800\n" +

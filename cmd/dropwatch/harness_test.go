@@ -18,10 +18,10 @@ import (
 
 	"github.com/chzyer/readline"
 
+	"github.com/dropwatch-go/dropwatch/internal/fixtures"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
-	"github.com/dropwatch-go/dropwatch/pkg/skbtrace"
 )
 
 // waitLimit bounds how long a test waits for dropwatch to do something; it
@@ -443,28 +443,8 @@ func (h *harness) noTimer(t *testing.T) {
 	}
 }
 
-// fakeTracer hands out the drops a test feeds it, as the tracepoint's
-// perf ring buffers do.
-type fakeTracer struct {
-	feed chan []skbtrace.Drop
-	lost uint64
-}
-
-func (f *fakeTracer) Read(ctx context.Context) ([]skbtrace.Drop, error) {
-	select {
-	case d := <-f.feed:
-		return d, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (f *fakeTracer) Stats() skbtrace.Stats { return skbtrace.Stats{Lost: f.lost} }
-
-func (f *fakeTracer) Close() error { return nil }
-
 // newFakeTracepoint is the tracepoint backend on a fake tracer.
-func newFakeTracepoint() (drops.Kernel, *fakeTracer) {
-	ft := &fakeTracer{feed: make(chan []skbtrace.Drop, 10)}
+func newFakeTracepoint() (drops.Kernel, *fixtures.Tracer) {
+	ft := fixtures.NewTracer(10)
 	return drops.NewTracepoint(func() (drops.Tracer, error) { return ft, nil }), ft
 }

@@ -421,7 +421,7 @@ func TestLossesReported(t *testing.T) {
 // counted, and no STATS_GET is sent.
 func TestTracepointLosses(t *testing.T) {
 	tp, ft := newFakeTracepoint()
-	ft.lost = 6
+	ft.Lost = 6
 	h := newHarness("start\n")
 	h.app.backends.Tracepoint = func(bool) (drops.Kernel, error) { return tp, nil }
 	h.start("--backend", "tracepoint")

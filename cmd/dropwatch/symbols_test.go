@@ -213,7 +213,7 @@ func TestKallsymsStackLoadsInBackground(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the table did not start loading with monitoring")
 	}
-	ft.feed <- []skbtrace.Drop{{Location: pcUDP, Protocol: 0x800, Stack: []uint64{pcUDP, pcCold}}}
+	ft.Feed <- []skbtrace.Drop{{Location: pcUDP, Protocol: 0x800, Stack: []uint64{pcUDP, pcCold}}}
 	close(f.release)
 	h.stdout.waitFor(t, "\tffffffff89d78a30 __udp4_lib_rcv.cold+0x10 [udp_mod]\n")
 	h.interruptTwice()
