@@ -28,7 +28,7 @@ type counterOptions struct {
 // counterFlags are the rows of longOptions for counters.
 var counterFlags = []longOption{
 	{name: "counters", set: func(o *options, _ string) error { o.ctr.counters = true; return nil }},
-	{name: "interval", hasArg: true, set: setInterval},
+	{name: "interval", hasArg: true, set: setInterval, values: "a duration such as 1s"},
 	{name: "all", set: func(o *options, _ string) error {
 		o.ctr.all = true
 		o.ctr.given = append(o.ctr.given, "all")

@@ -16,15 +16,15 @@ var filterOptions = []longOption{
 	{name: "filter", hasArg: true, set: onceFlag("filter", func(o *options, arg string) error {
 		o.exprFlag = append(o.exprFlag, arg)
 		return nil
-	})},
+	}), values: "a pcap-filter expression such as 'udp and dst port 53'"},
 	{name: "host", hasArg: true, set: onceFlag("host", func(o *options, arg string) error {
 		o.exprShort = append(o.exprShort, "host "+arg)
 		return nil
-	})},
+	}), values: "an IPv4 or IPv6 address"},
 	{name: "port", hasArg: true, set: onceFlag("port", func(o *options, arg string) error {
 		o.exprShort = append(o.exprShort, "port "+arg)
 		return nil
-	})},
+	}), values: "a port number"},
 	{name: "flows", set: onceFlag("flows", func(o *options, _ string) error { o.flows = true; return nil })},
 	{name: "top-by", hasArg: true, set: onceFlag("top-by", func(o *options, arg string) (err error) {
 		o.topBy, err = report.ParseGroup(arg)
@@ -32,7 +32,7 @@ var filterOptions = []longOption{
 			err = usageErrorf("invalid --top-by '%s': %v", arg, err)
 		}
 		return err
-	})},
+	}), values: "site, flow, reason, interface or comm"},
 }
 
 // filterExpr joins the filter flags into one expression: --host, --port,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	_ "embed"
 	"fmt"
 	"math"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dropwatch-go/dropwatch/internal/getopt"
 	"github.com/dropwatch-go/dropwatch/internal/report"
 )
 
@@ -74,34 +76,36 @@ type longOption struct {
 	optArg bool // the argument is optional: --opt=ARG, or --opt ARG when ARG is no option
 	short  byte // 0 when the option has no short form
 	set    func(o *options, arg string) error
+	// values says what the argument may be, when it is missing.
+	values string
 }
 
 var longOptions = append([]longOption{
-	{name: "lmethod", hasArg: true, short: 'l', set: setLookup},
-	{name: "kallsyms", hasArg: true, set: func(o *options, arg string) error { o.kallsyms = arg; return nil }},
-	{name: "backend", hasArg: true, set: setBackend},
+	{name: "lmethod", hasArg: true, short: 'l', set: setLookup, values: "kas, none or list"},
+	{name: "kallsyms", hasArg: true, set: func(o *options, arg string) error { o.kallsyms = arg; return nil }, values: "a file in /proc/kallsyms format"},
+	{name: "backend", hasArg: true, set: setBackend, values: strings.Join(backendNames, ", ")},
 	{name: "force", set: func(o *options, _ string) error { o.force = true; return nil }},
 	{name: "passive", set: func(o *options, _ string) error { o.passive = true; return nil }},
 	{name: "stack", set: func(o *options, _ string) error { o.stack = true; return nil }},
-	{name: "once", hasArg: true, set: setOnce},
-	{name: "mode", hasArg: true, set: onceFlag("mode", setMode)},
+	{name: "once", hasArg: true, set: setOnce, values: "a duration such as 10s, or a number of seconds"},
+	{name: "mode", hasArg: true, set: onceFlag("mode", setMode), values: "summary or packet"},
 	{name: "limit", hasArg: true, set: onceFlag("limit", func(o *options, arg string) (err error) {
 		o.limit, err = parseFlagCount("limit", arg, 64)
 		return err
-	})},
-	{name: "trunc", hasArg: true, set: onceFlag("trunc", func(o *options, arg string) error { return setLength(&o.trunc, "trunc", arg) })},
-	{name: "queue", hasArg: true, set: onceFlag("queue", func(o *options, arg string) error { return setLength(&o.queue, "queue", arg) })},
+	}), values: "a number"},
+	{name: "trunc", hasArg: true, set: onceFlag("trunc", func(o *options, arg string) error { return setLength(&o.trunc, "trunc", arg) }), values: "a number"},
+	{name: "queue", hasArg: true, set: onceFlag("queue", func(o *options, arg string) error { return setLength(&o.queue, "queue", arg) }), values: "a number"},
 	{name: "sw", set: onceFlag("sw", func(o *options, _ string) error { o.sw = true; return nil })},
 	{name: "hw", set: onceFlag("hw", func(o *options, _ string) error { o.hw = true; return nil })},
 	{name: "json", set: onceFlag("json", func(o *options, _ string) error { o.json = true; return nil })},
-	{name: "write", hasArg: true, short: 'w', set: onceFlag("write", func(o *options, arg string) error { o.write = arg; return nil })},
-	{name: "reason", hasArg: true, set: onceFlag("reason", setReason)},
-	{name: "symbol", hasArg: true, set: onceFlag("symbol", setSymbol)},
-	{name: "proto", hasArg: true, set: onceFlag("proto", setProto)},
-	{name: "ifindex", hasArg: true, set: onceFlag("ifindex", setIfindex)},
+	{name: "write", hasArg: true, short: 'w', set: onceFlag("write", func(o *options, arg string) error { o.write = arg; return nil }), values: "a pcap file, or - for standard output"},
+	{name: "reason", hasArg: true, set: onceFlag("reason", setReason), values: "drop reason names such as NO_SOCKET"},
+	{name: "symbol", hasArg: true, set: onceFlag("symbol", setSymbol), values: "a regular expression"},
+	{name: "proto", hasArg: true, set: onceFlag("proto", setProto), values: "ipv4, ipv6, arp or an EtherType"},
+	{name: "ifindex", hasArg: true, set: onceFlag("ifindex", setIfindex), values: "a number"},
 	{name: "help", short: 'h', set: func(o *options, _ string) error { o.help = true; return nil }},
 	{name: "version", set: func(o *options, _ string) error { o.version = true; return nil }},
-	{name: "completion", hasArg: true, set: setCompletion},
+	{name: "completion", hasArg: true, set: setCompletion, values: strings.Join(completionShells, ", ")},
 }, filterOptions...)
 
 func init() { longOptions = append(longOptions, counterFlags...) }
@@ -111,136 +115,67 @@ const acceptedOptions = "-l|--lmethod kas|none|list, --kallsyms PATH, --backend 
 	"[--reason NAME] [--symbol REGEX] [--proto P] [--ifindex N] [--filter EXPR] [--host ADDR] [--port N] [--flows] [--top-by GROUP] [EXPR], " +
 	"--counters [--once DURATION] [--interval DURATION] [--all] [--json], --explain [NAME], -h|--help, --version, --completion bash|zsh|fish"
 
-const usageText = `Usage: dropwatch [-l|--lmethod <method | list>] [--kallsyms PATH] [--backend NAME] [--force]
-                 [--passive] [--stack]
-       dropwatch --once DURATION [options above] [--mode summary|packet] [--limit N]
-                 [--trunc N] [--queue N] [--sw] [--hw] [--json] [-w FILE]
-                 [--reason NAME] [--symbol REGEX] [--proto P] [--ifindex N]
-                 [--filter EXPR] [--host ADDR] [--port N] [--flows]
-                 [--top-by GROUP] [EXPR]
-       dropwatch --counters [--once DURATION] [--interval DURATION] [--all] [--json]
-       dropwatch --explain [NAME]
-       dropwatch -h|--help | --version | --completion bash|zsh|fish
-Report the packets the Linux kernel drops, through its drop monitor (NET_DM).
+// usageText is --help's text.
+//
+//go:embed usage.txt
+var usageText string
 
-Options:
-  -l, --lmethod METHOD  how summary alerts name drop locations:
-                          none  raw addresses (the default)
-                          kas   symbols from /proc/kallsyms
-                          list  list the methods and exit
-      --kallsyms PATH   read symbols from PATH instead of /proc/kallsyms
-                        (selects -l kas unless -l is given)
-      --backend NAME    auto (the default): NET_DM if the kernel has it, else
-                        the skb:kfree_skb tracepoint (said on stderr);
-                        netdm: NET_DM only; tracepoint: skb:kfree_skb only
-      --force           send STOP before each START, ending monitoring left
-                        on by another tool or by a dropwatch that crashed
-      --passive         only listen to the alerts of monitoring another tool
-                        started: never configure, start or stop the kernel's
-                        drop monitor (the stop command still sends STOP)
-      --stack           in packet mode on the tracepoint backend, print each
-                        drop's kernel call chain after its fields
-
-Monitoring once, without the REPL:
-      --once DURATION   monitor for DURATION (10s, 1m30s, or a number of
-                        seconds), printing alerts as they come, then the top
-                        table; also ends at the alert limit, Ctrl-C or SIGTERM.
-                        Status lines go to standard error; exit 0
-      --mode MODE       summary or packet (default: the kernel's current mode;
-                        packet when -w or a packet filter is given)
-      --limit N         stop after N alerts (set alertlimit)
-      --trunc N         truncate packet alerts to N bytes (set trunc)
-      --queue N         queue up to N packets in the kernel (set queue)
-      --sw, --hw        monitor software / hardware drops (default: the
-                        kernel's, software only)
-      --json            JSON lines on standard output: one per alert, then a
-                        final one with the table and the losses
-  -w, --write FILE      write every NET_DM alert message to FILE as pcap, as
-                        dwdump does; "-" is standard output, and then alerts
-                        are not printed as text and the table goes to
-                        standard error; NET_DM only
-      --reason NAME     only drops with this reason (repeat, or NAME,NAME)
-      --symbol REGEX    only drops at locations whose symbol matches REGEX
-      --proto P         only packets of this protocol (ipv4, ipv6, arp, 0x800)
-      --ifindex N       only packets received on this interface index
-      --filter EXPR     only packets that the pcap-filter(7) expression EXPR
-                        matches, as tcpdump would ('udp and dst port 53');
-                        arguments after the options are an expression too
-      --host ADDR       only packets from or to the address ADDR
-      --port N          only TCP, UDP or SCTP packets from or to port N
-      --flows           add a flow: line (addresses, ports, TCP flags) to
-                        each packet alert's text
-      --top-by GROUP    group the table by site (the default: location,
-                        reason and protocol), flow, reason, interface or comm
-                        (--reason, --proto, --ifindex, --filter, --host and
-                        --port need packet mode)
-                        After the table, the drop and error counters that grew
-                        during the same time, and what they and the table's
-                        drop reasons mean
-
-Counters ("are packets dropped at all?"), without the drop monitor:
-      --counters        every --interval, print the drop and error counters
-                        that moved (interface, driver, softnet, SNMP MIB and
-                        qdisc statistics), with delta and rate; until
-                        --once's DURATION or Ctrl-C, then the totals
-      --interval DURATION
-                        the time between two readings (default 1s)
-      --all             every counter that moved, traffic ones too
-      --explain [NAME]  what a counter (UdpRcvbufErrors, softnet/dropped) or
-                        a drop reason (NO_SOCKET) means and its usual remedy,
-                        or every explanation, and exit
-
-  -h, --help            print this help and exit
-      --version         print the version, the Go version and the commit,
-                        and exit
-      --completion SHELL
-                        print the completion script for bash, zsh or fish
-                        and exit
-
-Commands are read from standard input at the "dropwatch> " prompt: type help.
-`
-
-// parseArgs parses the command line as GNU getopt_long does: options and
-// their arguments as "-l kas", "-lkas", "--lmethod kas", "--lmethod=kas",
+// parseArgs parses the command line as GNU getopt_long does (see
+// internal/getopt): "-l kas", "-lkas", "--lmethod kas", "--lmethod=kas",
 // long names abbreviated to any unambiguous prefix ("--lm=list"), and "--"
 // to end the options. The C tool ignores arguments that are not options;
-// dropwatch refuses them.
+// dropwatch takes them as a filter expression, as tcpdump does.
 func parseArgs(args []string) (options, error) {
 	o := options{backend: backendAuto}
 	lookupGiven := false
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		var (
-			opt longOption
-			arg string
-			err error
-		)
-		switch {
-		case a == "--":
-			o.exprArgs = append(o.exprArgs, args[i+1:]...)
-			return done(o, lookupGiven)
-		case strings.HasPrefix(a, "--"):
-			opt, arg, i, err = parseLong(args, i)
-		case strings.HasPrefix(a, "-") && a != "-":
-			opt, arg, i, err = parseShort(args, i)
-		default:
-			o.exprArgs = append(o.exprArgs, a) // a filter expression, as tcpdump's
-			continue
+	table := make([]getopt.Option, len(longOptions))
+	for i, l := range longOptions {
+		table[i] = getopt.Option{Name: l.name, Short: l.short, HasArg: l.hasArg, OptArg: l.optArg}
+	}
+	// The C tool's only long option, --lmethod, keeps every abbreviation
+	// it had ("--l"), whatever options dropwatch adds.
+	p := getopt.Parser{Args: args, Long: table, MinAbbrev: 1, Prefer: "lmethod"}
+	for {
+		opt, arg, more, err := p.Next()
+		if !more {
+			break
+		}
+		var i int
+		for i = range longOptions {
+			if longOptions[i].name == opt.Name {
+				break
+			}
 		}
 		if err != nil {
+			return o, optionError(err, longOptions[i])
+		}
+		if err := longOptions[i].set(&o, arg); err != nil {
 			return o, err
 		}
-		if err := opt.set(&o, arg); err != nil {
-			return o, err
-		}
-		if opt.name == "lmethod" {
-			lookupGiven = true
-		}
+		lookupGiven = lookupGiven || opt.Name == "lmethod"
 		if o.list || o.help || o.version || o.completion != "" {
 			return o, nil
 		}
 	}
+	o.exprArgs = p.Operands()
 	return done(o, lookupGiven)
+}
+
+// optionError words getopt's complaint as dropwatch's usage errors do:
+// with the options or the values the option takes.
+func optionError(err error, opt longOption) error {
+	e := err.(*getopt.Error)
+	switch e.Kind {
+	case getopt.Unrecognized:
+		return usageErrorf("unrecognized option '--%s'; options: %s", e.Name, acceptedOptions)
+	case getopt.Invalid:
+		return usageErrorf("invalid option -- '%s'; options: %s", e.Word, acceptedOptions)
+	case getopt.Ambiguous:
+		return usageErrorf("option '--%s' is ambiguous; possibilities: --%s", e.Name, strings.Join(e.Matches, " --"))
+	case getopt.MissingArgument:
+		return usageErrorf("%v: %s", e, opt.values)
+	}
+	return usageError{e.Error()}
 }
 
 // done applies the defaults and checks the options.
@@ -302,111 +237,8 @@ func finish(o options, lookupGiven bool) options {
 	return o
 }
 
-// parseLong parses the long option at args[i] and returns the index of the
-// last argument it used.
-func parseLong(args []string, i int) (longOption, string, int, error) {
-	name, arg, hasValue := strings.Cut(args[i][2:], "=")
-	opt, err := findLong(name)
-	if err != nil {
-		return opt, "", i, err
-	}
-	switch {
-	case !opt.hasArg && hasValue:
-		return opt, "", i, usageError{fmt.Sprintf("option '--%s' doesn't allow an argument", opt.name)}
-	case opt.optArg && !hasValue && (i+1 >= len(args) || strings.HasPrefix(args[i+1], "-")):
-	case opt.hasArg && !hasValue:
-		if i+1 >= len(args) {
-			return opt, "", i, missingArgument(opt, "option '--"+opt.name+"' requires an argument")
-		}
-		i++
-		arg = args[i]
-	}
-	return opt, arg, i, nil
-}
-
-// findLong finds a long option by its name or an unambiguous prefix of it.
-func findLong(name string) (longOption, error) {
-	var matches []longOption
-	for _, o := range longOptions {
-		if o.name == name {
-			return o, nil
-		}
-		if name != "" && strings.HasPrefix(o.name, name) {
-			matches = append(matches, o)
-		}
-	}
-	// The C tool's only long option, --lmethod, keeps every abbreviation
-	// it had ("--l"), whatever options dropwatch adds.
-	if len(matches) > 1 && matches[0].name == "lmethod" {
-		return matches[0], nil
-	}
-	switch len(matches) {
-	case 0:
-		return longOption{}, usageError{fmt.Sprintf("unrecognized option '--%s'; options: %s", name, acceptedOptions)}
-	case 1:
-		return matches[0], nil
-	}
-	var alts []string
-	for _, m := range matches {
-		alts = append(alts, "--"+m.name)
-	}
-	return longOption{}, usageError{fmt.Sprintf("option '--%s' is ambiguous; possibilities: %s", name, strings.Join(alts, " "))}
-}
-
-// parseShort parses a cluster of short options ("-l kas", "-lkas", "-h").
-// A cluster holds several options only when they take no argument, and as
-// all of dropwatch's short options end the parse or take an argument, the
-// first option of the cluster is the only one that matters.
-func parseShort(args []string, i int) (longOption, string, int, error) {
-	c := args[i][1]
-	for _, o := range longOptions {
-		if o.short != c {
-			continue
-		}
-		if !o.hasArg {
-			return o, "", i, nil
-		}
-		if rest := args[i][2:]; rest != "" {
-			return o, rest, i, nil
-		}
-		if i+1 >= len(args) {
-			return o, "", i, missingArgument(o, fmt.Sprintf("option requires an argument -- '%c'", c))
-		}
-		return o, args[i+1], i + 1, nil
-	}
-	return longOption{}, "", i, usageErrorf("invalid option -- '%c'; options: %s", c, acceptedOptions)
-}
-
 func usageErrorf(format string, args ...any) error {
 	return usageError{fmt.Sprintf(format, args...)}
-}
-
-// missingArgument names the values the option takes.
-func missingArgument(o longOption, msg string) error {
-	values := "kas, none or list"
-	switch o.name {
-	case "kallsyms":
-		values = "a file in /proc/kallsyms format"
-	case "backend":
-		values = strings.Join(backendNames, ", ")
-	case "once":
-		values = "a duration such as 10s, or a number of seconds"
-	case "mode":
-		values = "summary or packet"
-	case "limit", "trunc", "queue", "ifindex":
-		values = "a number"
-	case "write":
-		values = "a pcap file, or - for standard output"
-	case "reason":
-		values = "drop reason names such as NO_SOCKET"
-	case "symbol":
-		values = "a regular expression"
-	case "proto":
-		values = "ipv4, ipv6, arp or an EtherType"
-	case "completion":
-		values = strings.Join(completionShells, ", ")
-	}
-	return usageErrorf("%s: %s", msg, values)
 }
 
 // setLookup is the C tool's -l: "list" and "kas" are matched by prefix

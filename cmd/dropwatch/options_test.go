@@ -79,6 +79,11 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"kas"}, "dropwatch: unexpected argument 'kas': a filter expression needs --once DURATION (try 'dropwatch --help')"},
 		{[]string{"-"}, "dropwatch: unexpected argument '-': a filter expression needs --once DURATION (try 'dropwatch --help')"},
 		{[]string{"--=kas"}, "dropwatch: unrecognized option '--'; options: " + acceptedOptions + " (try 'dropwatch --help')"},
+		// Each option names its own values (these once said "kas, none
+		// or list", the -l text).
+		{[]string{"--once", "1s", "--filter"}, "dropwatch: option '--filter' requires an argument: a pcap-filter expression such as 'udp and dst port 53' (try 'dropwatch --help')"},
+		{[]string{"--once", "1s", "--top-by"}, "dropwatch: option '--top-by' requires an argument: site, flow, reason, interface or comm (try 'dropwatch --help')"},
+		{[]string{"--counters", "--interval"}, "dropwatch: option '--interval' requires an argument: a duration such as 1s (try 'dropwatch --help')"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -91,6 +96,16 @@ func TestParseArgsErrors(t *testing.T) {
 				t.Errorf("error:\n got %s\nwant %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestEveryArgumentNamesItsValues: an option with an argument says what
+// the argument may be when it is missing.
+func TestEveryArgumentNamesItsValues(t *testing.T) {
+	for _, o := range longOptions {
+		if o.hasArg && !o.optArg && o.values == "" {
+			t.Errorf("--%s takes an argument but says nothing of its values", o.name)
+		}
 	}
 }
 

@@ -31,7 +31,7 @@ func TestManPageOptions(t *testing.T) {
 	}
 	var table []string
 	for _, o := range longOptions {
-		table = append(table, "--"+o.name, "-"+string(o.short))
+		table = append(table, "--"+o.Name, "-"+string(o.Short))
 	}
 
 	b, err := os.ReadFile("../../man/dwdump.1")

@@ -5,24 +5,24 @@ import (
 	"io"
 	"math"
 
+	"github.com/dropwatch-go/dropwatch/internal/getopt"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
 
-// dwdump 1.5.4's getopt_long optstring and option table (src/dwdump.c).
-const optstring = "w:t:ql:psb:o:eh"
-
-var longOptions = []longOption{
-	{"write", true, 'w'},
-	{"trunc", true, 't'},
-	{"query", false, 'q'},
-	{"limit", true, 'l'},
-	{"passive", false, 'p'},
-	{"stats", false, 's'},
-	{"bufsize", true, 'b'},
-	{"origin", true, 'o'},
-	{"exit", false, 'e'},
-	{"help", false, 'h'},
+// dwdump 1.5.4's getopt_long option table (src/dwdump.c), whose
+// optstring "w:t:ql:psb:o:eh" is the table's short forms.
+var longOptions = []getopt.Option{
+	{Name: "write", HasArg: true, Short: 'w'},
+	{Name: "trunc", HasArg: true, Short: 't'},
+	{Name: "query", Short: 'q'},
+	{Name: "limit", HasArg: true, Short: 'l'},
+	{Name: "passive", Short: 'p'},
+	{Name: "stats", Short: 's'},
+	{Name: "bufsize", HasArg: true, Short: 'b'},
+	{Name: "origin", HasArg: true, Short: 'o'},
+	{Name: "exit", Short: 'e'},
+	{Name: "help", Short: 'h'},
 }
 
 // usage is dwdump's usage text, byte for byte: on stdout for -h, on stderr
@@ -96,18 +96,18 @@ func (o options) monitors() bool { return !o.passive && !o.query && !o.stats && 
 // caller exits with code.
 func parseOptions(prog string, args []string, stdout, stderr io.Writer) (o options, code int, ok bool) {
 	o = defaultOptions()
-	g := getopt{prog: prog, args: args, optstring: optstring, longs: longOptions}
+	g := getopt.Parser{Args: args, Long: longOptions}
 	for {
-		opt, arg, done, diag := g.next()
-		if done {
+		opt, arg, more, err := g.Next()
+		if !more {
 			return o, 0, true
 		}
-		if diag != "" {
-			fmt.Fprintln(stderr, diag)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 			io.WriteString(stderr, usage)
 			return o, 1, false
 		}
-		switch opt {
+		switch opt.Short {
 		case 'w':
 			o.file = arg
 		case 't':

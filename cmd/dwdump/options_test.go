@@ -173,35 +173,6 @@ func TestOptionErrors(t *testing.T) {
 	}
 }
 
-// dwdump's long options have distinct initials, so ambiguity needs another
-// table; the texts are glibc 2.36's for the same table.
-func TestGetoptAmbiguous(t *testing.T) {
-	longs := []longOption{{"write", true, 'w'}, {"wrong", false, 'x'}, {"abc", true, 'a'}}
-	tests := []struct {
-		args []string
-		diag string
-	}{
-		{[]string{"--wr"}, "prog: option '--wr' is ambiguous; possibilities: '--write' '--wrong'"},
-		{[]string{"--wr=1"}, "prog: option '--wr=1' is ambiguous; possibilities: '--write' '--wrong'"},
-		{[]string{"--w", "x"}, "prog: option '--w' is ambiguous; possibilities: '--write' '--wrong'"},
-		{[]string{"--ab"}, "prog: option '--abc' requires an argument"},
-		{[]string{"--wrong=3"}, "prog: option '--wrong' doesn't allow an argument"},
-		{[]string{"-a"}, "prog: option requires an argument -- 'a'"},
-	}
-	for _, tt := range tests {
-		g := getopt{prog: "prog", args: tt.args, optstring: "w:xa:", longs: longs}
-		_, _, _, diag := g.next()
-		if diag != tt.diag {
-			t.Errorf("%q: diagnostic %q, want %q", tt.args, diag, tt.diag)
-		}
-	}
-	// An exact name wins over longer names it prefixes.
-	g := getopt{prog: "prog", args: []string{"--wr"}, longs: []longOption{{"wr", false, 'r'}, {"write", true, 'w'}}}
-	if opt, _, _, diag := g.next(); opt != 'r' || diag != "" {
-		t.Errorf("--wr with an option named wr: got %q %q", opt, diag)
-	}
-}
-
 func TestAtol(t *testing.T) {
 	tests := map[string]int64{
 		"":                      0,
