@@ -126,7 +126,7 @@ func (c *writeCounter) Write(p []byte) (int, error) {
 func TestQueuedAlertsOneWrite(t *testing.T) {
 	out := &writeCounter{}
 	s := &session{alerts: &output{w: out}, out: &output{w: out}, table: report.NewTable(), loc: time.UTC}
-	p := &printer{s: s}
+	p := s.printer()
 	var want string
 	for i := range 3 {
 		pkt := packetAlert(i).evs[0].Packet
@@ -142,8 +142,8 @@ func TestQueuedAlertsOneWrite(t *testing.T) {
 	if err := p.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if out.writes != 1 || string(out.buf) != want || p.count != 3 {
-		t.Errorf("%d writes of %d alerts:\n%s", out.writes, p.count, out.buf)
+	if out.writes != 1 || string(out.buf) != want || p.Count() != 3 {
+		t.Errorf("%d writes of %d alerts:\n%s", out.writes, p.Count(), out.buf)
 	}
 }
 

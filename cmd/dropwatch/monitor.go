@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -9,9 +8,7 @@ import (
 	"time"
 
 	"github.com/dropwatch-go/dropwatch/internal/report"
-	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
-	"github.com/dropwatch-go/dropwatch/pkg/flow"
 )
 
 // exitCode ends the REPL with an exit status.
@@ -71,12 +68,6 @@ func (s *session) monitor() (ran bool, err error) {
 	return true, err
 }
 
-// errLimit ends monitoring at the alert limit: STOP at once, no drain.
-var errLimit = errors.New("alert limit reached")
-
-// errPcap ends monitoring when writing the -w file failed.
-var errPcap = errors.New("writing the pcap failed")
-
 // watch prints the alerts of one monitoring session, from START to STOP,
 // and its losses.
 func (s *session) watch(w *drops.Watch) error {
@@ -84,13 +75,12 @@ func (s *session) watch(w *drops.Watch) error {
 	s.table.Reset()
 	s.notes.Groups.Reset()
 	s.began = time.Now()
-	p := &printer{s: s}
-	p.json = report.NewJSONWriter(&p.text)
+	p := s.printer()
 	end, err := w.Run(p)
 	if end == drops.EndReceive && err != nil {
 		s.warn(fmtReceiveFailed, report.Strerror(err))
 	}
-	limit := end == drops.EndHandler && errors.Is(err, errLimit)
+	limit := end == drops.EndHandler && errors.Is(err, report.ErrLimit)
 	if limit {
 		s.say(msgLimitReached)
 		if !s.passive {
@@ -105,12 +95,7 @@ func (s *session) watch(w *drops.Watch) error {
 	} else {
 		s.say(msgGotStop)
 	}
-	l := w.Losses()
-	s.lastLosses = report.Losses{
-		KernelTailDrops: l.KernelTailDrops, SocketOverruns: l.SocketOverruns, SocketDrops: l.SocketDrops,
-		FullSummaries: l.FullSummaries, Malformed: l.Malformed, TracepointLost: l.TracepointLost,
-		Filtered: p.filtered,
-	}
+	s.lastLosses = p.Losses(w.Losses())
 	if !s.once {
 		fmt.Fprintln(s.stderr, "dropwatch: "+s.lastLosses.String())
 	}
@@ -124,7 +109,7 @@ func (s *session) watch(w *drops.Watch) error {
 	case s.outputFailed() != nil:
 		fmt.Fprintf(s.stderr, "dropwatch: writing output: %v\n", s.outputFailed())
 		return exitCode(1)
-	case s.pcapFailed:
+	case p.PcapFailed():
 		return exitCode(1)
 	case exit != nil:
 		return signalExit(exit)
@@ -132,121 +117,12 @@ func (s *session) watch(w *drops.Watch) error {
 	return nil
 }
 
-// maxText bounds the text the printer gathers before it writes.
-const maxText = 64 << 10
-
-// printer prints the records of one monitoring session on the alert
-// stream: in the C tool's formats, or as JSON lines (--json), or not at all
-// when a pcap owns standard output (-w -). It counts them toward the alert
-// limit, adds them to the table and writes their messages to the pcap.
-type printer struct {
-	s *session
-	// text is what the printer has yet to write on the alert stream; json
-	// writes there (--json).
-	text  bytes.Buffer
-	json  *report.JSONWriter
-	count uint64 // alerts printed since START: the limit counts per start
-	// filtered counts the alerts the filter left out.
-	filtered uint64
-	// The records of a message being printed: their packet alert as
-	// printed, location and whether the filter keeps them.
-	pkts  []*dropmon.PacketAlert
-	where []report.Location
-	kept  []bool
-}
-
-// Take prints a batch into p.text. When the limit is reached in the middle
-// of a message, the rest of that message is still printed, as the C tool
-// does; later messages are not.
-func (p *printer) Take(b *drops.Batch) error {
-	s := p.s
-	if len(b.Errs) > 0 {
-		// What stderr says comes after the alerts before it.
-		if err := p.Flush(); err != nil {
-			return err
-		}
-		for _, err := range b.Errs {
-			fmt.Fprintf(s.stderr, "dropwatch: ignoring a message: %v\n", err)
-		}
+// printer is the handler of one monitoring session's records.
+func (s *session) printer() *report.Printer {
+	return &report.Printer{
+		Filter: s.filter, Table: s.table, Notes: &s.notes,
+		JSON: s.json, Quiet: s.quietAlerts, Flows: s.showFlows, Loc: s.loc, Limit: s.alertLimit,
+		Pcap: s.pcap, PcapName: s.pcapName,
+		Write: s.alerts.write, Failed: s.outputFailed, Errs: s.stderr,
 	}
-	for _, m := range b.Messages {
-		recs := b.Records[m.First:m.End]
-		p.pkts, p.where, p.kept = p.pkts[:0], p.where[:0], p.kept[:0]
-		anyKept := false
-		for i := range recs {
-			var pkt *dropmon.PacketAlert
-			if recs[i].Packet != nil {
-				pkt = report.RecordPacket(&recs[i])
-			}
-			where := report.RecordLocation(&recs[i])
-			k := s.filter.Keep(pkt, where)
-			p.pkts, p.where, p.kept = append(p.pkts, pkt), append(p.where, where), append(p.kept, k)
-			if !k {
-				p.filtered++
-			}
-			anyKept = anyKept || k
-		}
-		if anyKept && m.Raw != nil && s.pcap != nil {
-			if err := s.pcap.WriteDatagram(m.Raw); err != nil {
-				s.warn("dropwatch: writing %s: %v\n", s.pcapName, err)
-				s.pcapFailed = true
-				return errPcap
-			}
-		}
-		limited := false
-		for i := range recs {
-			if !p.kept[i] {
-				continue
-			}
-			r := &recs[i]
-			s.table.Add(p.where[i], r.Reason, r.Proto, r.HasProto, r.Count)
-			fl, task := s.notes.Add(r, p.pkts[i])
-			p.print(r, p.pkts[i], p.where[i], fl, task)
-			p.count++
-			limited = limited || p.count == s.alertLimit
-		}
-		clear(p.pkts)
-		if limited {
-			return errLimit
-		}
-	}
-	if p.text.Len() >= maxText {
-		return p.Flush()
-	}
-	return nil
-}
-
-// print appends a record to the text printed on the alert stream: its
-// C-format text, or its JSON line (--json), or nothing when a pcap owns
-// standard output (-w -).
-func (p *printer) print(r *drops.Record, pkt *dropmon.PacketAlert, where report.Location, fl *flow.Flow, task *report.Task) {
-	switch {
-	case p.s.json && pkt != nil:
-		var stack []string
-		for _, f := range r.Stack {
-			stack = append(stack, report.FrameName(f))
-		}
-		p.json.Packet(pkt, where, stack, fl, task)
-	case p.s.json:
-		p.json.Summary(r.Time, where, r.Count, r.Reason)
-	case !p.s.quietAlerts:
-		b := report.AppendRecord(p.text.AvailableBuffer(), r, pkt, p.s.loc)
-		if p.s.showFlows && pkt != nil && fl != nil {
-			b = append(report.AppendFlowLine(b[:len(b)-1], fl), '\n') // before the empty line
-		}
-		if p.s.showFlows && pkt != nil && task != nil {
-			b = append(report.AppendTaskLine(b[:len(b)-1], task), '\n')
-		}
-		p.text.Write(b)
-	}
-}
-
-// Flush writes what Take gathered, and fails if the alert or the status
-// stream failed.
-func (p *printer) Flush() error {
-	if p.text.Len() > 0 {
-		p.s.alerts.write(p.text.Bytes())
-		p.text.Reset()
-	}
-	return p.s.outputFailed()
 }

@@ -101,8 +101,6 @@ type session struct {
 	onceFor time.Duration
 	// began is when the last monitoring began.
 	began time.Time
-	// pcapFailed: writing the -w file failed.
-	pcapFailed bool
 	// configFailed: the last CONFIG request failed.
 	configFailed bool
 	// lastLosses are the losses of the last monitoring session.
