@@ -170,10 +170,5 @@ func (a *app) familyRecord(eng *drops.Engine) []byte {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if b, err := a.fetchFamily(ctx); err == nil {
-		if f, err := nlpcap.ParseFamilyMessage(b); err == nil && f.ID == id {
-			return b
-		}
-	}
-	return nlpcap.NewFamilyMessage(nlpcap.NETDMFamily(id, 0))
+	return nlpcap.NETDMFamilyRecord(ctx, id, a.fetchFamily)
 }

@@ -329,12 +329,7 @@ const (
 func (a *app) familyRecord(ctx context.Context, k kernel) []byte {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
-	if b, err := a.fetchFamily(ctx); err == nil {
-		if f, err := nlpcap.ParseFamilyMessage(b); err == nil && f.ID == k.FamilyID() {
-			return b
-		}
-	}
-	return nlpcap.NewFamilyMessage(nlpcap.NETDMFamily(k.FamilyID(), 0))
+	return nlpcap.NETDMFamilyRecord(ctx, k.FamilyID(), a.fetchFamily)
 }
 
 // reportLosses says, after a capture, if alerts were lost because the

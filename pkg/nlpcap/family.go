@@ -1,6 +1,7 @@
 package nlpcap
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -56,6 +57,20 @@ type Family struct {
 type Group struct {
 	ID   uint32
 	Name string
+}
+
+// NETDMFamilyRecord is the first record of a NET_DM capture, which lets
+// Wireshark map the alerts' netlink type to its net_dm dissector: the
+// kernel's CTRL_CMD_NEWFAMILY reply as fetch returns it (FetchFamily of
+// "NET_DM"), or, when that fails or names another family ID than id (the
+// one the monitor resolved), an equivalent message built from id.
+func NETDMFamilyRecord(ctx context.Context, id uint16, fetch func(context.Context) ([]byte, error)) []byte {
+	if b, err := fetch(ctx); err == nil {
+		if f, err := ParseFamilyMessage(b); err == nil && f.ID == id {
+			return b
+		}
+	}
+	return NewFamilyMessage(NETDMFamily(id, 0))
 }
 
 // NETDMFamily returns the NET_DM family as the kernel registers it

@@ -2,6 +2,7 @@ package nlpcap
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -147,5 +148,25 @@ func TestGetFamilyRequest(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, getFamilyRequest("NET_DM", 7)); diff != "" {
 		t.Errorf("getFamilyRequest (-want +got):\n%s", diff)
+	}
+}
+
+func TestNETDMFamilyRecord(t *testing.T) {
+	kernels := NewFamilyMessage(NETDMFamily(0x1c, 10))
+	tests := []struct {
+		name  string
+		fetch func(context.Context) ([]byte, error)
+		id    uint16
+		want  []byte
+	}{
+		{"the kernel's reply", func(context.Context) ([]byte, error) { return kernels, nil }, 0x1c, kernels},
+		{"another ID", func(context.Context) ([]byte, error) { return kernels, nil }, 0x1d, NewFamilyMessage(NETDMFamily(0x1d, 0))},
+		{"garbage", func(context.Context) ([]byte, error) { return []byte{1, 2, 3}, nil }, 0x1c, NewFamilyMessage(NETDMFamily(0x1c, 0))},
+		{"no reply", func(context.Context) ([]byte, error) { return nil, os.ErrDeadlineExceeded }, 0x1c, NewFamilyMessage(NETDMFamily(0x1c, 0))},
+	}
+	for _, tt := range tests {
+		if got := NETDMFamilyRecord(context.Background(), tt.id, tt.fetch); !bytes.Equal(got, tt.want) {
+			t.Errorf("%s: got % x, want % x", tt.name, got, tt.want)
+		}
 	}
 }
