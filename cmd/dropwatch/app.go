@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/chzyer/readline"
 
+	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
@@ -153,15 +153,15 @@ func (a *app) main(args []string) int {
 		fmt.Fprintf(a.stderr, "dropwatch: %v\n", err)
 		return 1
 	}
-	defer in.close()
+	defer in.Close()
 	return s.repl(in)
 }
 
-func (a *app) lineReader(out *output) (lineReader, error) {
+func (a *app) lineReader(out *output) (repl.Reader, error) {
 	if !a.terminal {
-		return &pipeReader{r: bufio.NewReader(a.stdin), out: out}, nil
+		return repl.NewPipe(a.stdin, prompt, out.print), nil
 	}
-	return newTTYReader(a.stdin, a.stdout, a.stderr, a.tuneReadline)
+	return repl.NewTTY(prompt, completer(commands), a.stdin, a.stdout, a.stderr, a.tuneReadline)
 }
 
 // versionString is the version set at build time or, for "go install

@@ -1,95 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/chzyer/readline"
+	"github.com/dropwatch-go/dropwatch/internal/repl"
 )
-
-// lineReader reads commands. readLine returns io.EOF at the end of input
-// and readline.ErrInterrupt for Ctrl-C typed at a terminal's prompt. It runs
-// in a goroutine of its own; prompt and echo run in the REPL's, before and
-// after it.
-type lineReader interface {
-	prompt()
-	readLine() (string, error)
-	echo(r lineResult)
-	close()
-}
-
-type lineResult struct {
-	line string
-	err  error
-}
-
-// pipeReader reads commands from a pipe or a file, without line editing.
-// GNU readline, which the C tool uses, echoes the prompt and each line it
-// reads from a pipe, so its output shows "dropwatch> start"; at the end of
-// input the prompt stays without a newline ("dropwatch> Terminating
-// dropwatch..."). pipeReader prints the same.
-type pipeReader struct {
-	r   *bufio.Reader
-	out *output
-}
-
-func (p *pipeReader) prompt() { p.out.print(prompt) }
-
-// readLine returns a last line that lacks its newline as a line.
-func (p *pipeReader) readLine() (string, error) {
-	line, err := p.r.ReadString('\n')
-	if err != nil && (err != io.EOF || line == "") {
-		return "", err
-	}
-	return strings.TrimSuffix(line, "\n"), nil
-}
-
-func (p *pipeReader) echo(r lineResult) {
-	if r.err == nil {
-		p.out.print(r.line + "\n")
-	}
-}
-
-func (p *pipeReader) close() {}
-
-// ttyReader reads commands from a terminal with line editing, in-memory
-// history and tab completion from the command table.
-type ttyReader struct{ rl *readline.Instance }
-
-func newTTYReader(stdin io.Reader, stdout, stderr io.Writer, tune func(*readline.Config)) (*ttyReader, error) {
-	cfg := &readline.Config{
-		Prompt:       prompt,
-		AutoComplete: completer(commands),
-		Stdin:        io.NopCloser(stdin),
-		Stdout:       stdout,
-		Stderr:       stderr,
-		// readline prints these and a newline on Ctrl-C and Ctrl-D; "\n"
-		// means nothing but the newline.
-		InterruptPrompt: "^C",
-		EOFPrompt:       "\n",
-		FuncIsTerminal:  func() bool { return true },
-	}
-	if tune != nil {
-		tune(cfg)
-	}
-	rl, err := readline.NewEx(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &ttyReader{rl}, nil
-}
-
-func (t *ttyReader) prompt() {}
-
-func (t *ttyReader) readLine() (string, error) { return t.rl.Readline() }
-
-func (t *ttyReader) echo(lineResult) {}
-
-func (t *ttyReader) close() { t.rl.Close() }
 
 // errIdleInterrupt is SIGINT while dropwatch waits for a command that is
 // not typed at a terminal (a terminal's Ctrl-C reaches readline as a key).
@@ -97,9 +16,10 @@ var errIdleInterrupt = errors.New("interrupted")
 
 // repl reads and runs commands until exit, the end of input or a signal,
 // and returns the exit status.
-func (s *session) repl(in lineReader) int {
+func (s *session) repl(in repl.Reader) int {
+	lines := &repl.Lines{In: in, Signals: s.sigs}
 	for {
-		line, err := s.nextLine(in)
+		line, err := s.nextLine(lines)
 		var ec exitCode
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):
@@ -132,33 +52,20 @@ func (s *session) repl(in lineReader) int {
 	}
 }
 
-// nextLine reads a line while watching for signals. The read runs in a
-// goroutine that may outlive a signal; the next call picks up its line.
-func (s *session) nextLine(in lineReader) (string, error) {
-	if s.pending == nil {
-		in.prompt()
-		ch := make(chan lineResult, 1)
-		go func() {
-			line, err := in.readLine()
-			ch <- lineResult{line, err}
-		}()
-		s.pending = ch
-	}
+// nextLine reads a line, or ends the REPL on a signal: SIGINT ends it only
+// where commands are not typed at a terminal, whose Ctrl-C reaches
+// readline as a key (a SIGINT there comes from a Ctrl-C typed while a
+// command ran, or from kill: ignored).
+func (s *session) nextLine(lines *repl.Lines) (string, error) {
 	for {
-		select {
-		case r := <-s.pending:
-			s.pending = nil
-			in.echo(r)
-			return r.line, r.err
-		case sig := <-s.sigs:
-			switch {
-			case !isInterrupt(sig):
-				return "", signalExit(sig)
-			case !s.terminal:
-				return "", errIdleInterrupt
-			}
-			// A SIGINT at a terminal comes from a Ctrl-C typed while a
-			// command ran, or from kill: ignore it.
+		line, sig, err := lines.Next()
+		switch {
+		case sig == nil:
+			return line, err
+		case !isInterrupt(sig):
+			return "", signalExit(sig)
+		case !s.terminal:
+			return "", errIdleInterrupt
 		}
 	}
 }

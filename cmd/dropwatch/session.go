@@ -76,8 +76,6 @@ type session struct {
 
 	alertLimit uint64
 	sw, hw     bool
-	// pending is the line being read while the REPL waits for a signal.
-	pending chan lineResult
 
 	// alerts is where alerts go: standard output, as out, except under
 	// --once, where out (the C tool's status lines) is standard error.
