@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-
-	"github.com/gopacket/gopacket/layers"
 )
 
 // IPv6 extension headers walked to the upper-layer header.
@@ -18,26 +16,12 @@ const (
 	protoDestOpts = 60
 )
 
-// A Decoder turns payloads into Flows, reusing its layers. The zero value
-// is ready to use; it must not be copied after first use, nor used by two
-// goroutines at once.
+// A Decoder turns payloads into Flows. The zero value is ready to use; it
+// must not be used by two goroutines at once.
 type Decoder struct {
-	fb    feedback
-	eth   layers.Ethernet
-	dot1q layers.Dot1Q
-	arp   layers.ARP
-	ip4   layers.IPv4
-	ext   layers.IPv6ExtensionSkipper
-	tcp   layers.TCP
-	udp   layers.UDP
-	icmp4 layers.ICMPv4
-	icmp6 layers.ICMPv6
+	// truncated: a header said more bytes follow than the payload holds.
+	truncated bool
 }
-
-// feedback records a layer's SetTruncated (gopacket.DecodeFeedback).
-type feedback struct{ truncated bool }
-
-func (f *feedback) SetTruncated() { f.truncated = true }
 
 // NewDecoder returns a Decoder.
 func NewDecoder() *Decoder { return new(Decoder) }
@@ -95,7 +79,7 @@ func GuessLink(proto uint16, payload []byte) Link {
 // malformed header; the Flow then holds the layers before it.
 func (d *Decoder) Decode(link Link, proto uint16, payload []byte) (Flow, error) {
 	var f Flow
-	d.fb.truncated = false
+	d.truncated = false
 	if link == LinkAuto {
 		link = GuessLink(proto, payload)
 	}
@@ -108,28 +92,24 @@ func (d *Decoder) Decode(link Link, proto uint16, payload []byte) (Flow, error) 
 			f.Truncated = len(data) > 0
 			return f, nil
 		}
-		if err := d.eth.DecodeFromBytes(data, &d.fb); err != nil {
-			return f, fmt.Errorf("flow: ethernet: %w", err)
-		}
-		// gopacket reports 802.3 length frames as EthernetTypeLLC; keep the
-		// field's value, which is what tcpdump's "ether proto" compares.
+		// An 802.3 frame has its length in the EtherType field; it is kept
+		// as it is, which is what tcpdump's "ether proto" compares.
 		f.EtherType = binary.BigEndian.Uint16(data[12:14])
-		data = d.eth.Payload
+		data = data[14:]
 		for f.EtherType == EtherTypeDot1Q || f.EtherType == EtherTypeQinQ {
 			if len(data) < 4 {
 				f.Depth = DepthLink
 				f.Truncated = true
 				return f, nil
 			}
-			if err := d.dot1q.DecodeFromBytes(data, &d.fb); err != nil {
-				return f, fmt.Errorf("flow: 802.1Q: %w", err)
-			}
+			// IEEE 802.1Q: the tag control information (priority, DEI,
+			// 12-bit VLAN ID), then the inner EtherType.
 			if !f.Tagged {
 				f.Tagged = true
-				f.VLAN = d.dot1q.VLANIdentifier
+				f.VLAN = binary.BigEndian.Uint16(data[0:2]) & 0x0fff
 			}
 			f.EtherType = binary.BigEndian.Uint16(data[2:4])
-			data = d.dot1q.Payload
+			data = data[4:]
 		}
 	default:
 		return f, fmt.Errorf("flow: unknown link %v", link)
@@ -147,11 +127,11 @@ func (d *Decoder) Decode(link Link, proto uint16, payload []byte) (Flow, error) 
 		return f, nil
 	}
 	if err != nil || f.Depth < DepthNetwork || f.Fragment {
-		f.Truncated = f.Truncated || d.fb.truncated
+		f.Truncated = f.Truncated || d.truncated
 		return f, err
 	}
 	d.decodeTransport(&f, data)
-	f.Truncated = f.Truncated || d.fb.truncated
+	f.Truncated = f.Truncated || d.truncated
 	return f, nil
 }
 
@@ -160,21 +140,17 @@ func (d *Decoder) decodeARP(f *Flow, data []byte) {
 		f.Truncated = true
 		return
 	}
-	if len(data) < 8+2*int(data[4])+2*int(data[5]) {
-		// Checked here, not by gopacket, whose error allocates.
-		f.ARPOp = binary.BigEndian.Uint16(data[6:8])
+	// RFC 826: hardware type, protocol type, their address sizes, the
+	// operation, then sender and target hardware and protocol addresses.
+	hw, pr := int(data[4]), int(data[5])
+	f.ARPOp = binary.BigEndian.Uint16(data[6:8])
+	if len(data) < 8+2*hw+2*pr {
 		f.Truncated = true
 		return
 	}
-	if err := d.arp.DecodeFromBytes(data, &d.fb); err != nil {
-		// Unreachable: gopacket checks only the length.
-		f.Truncated = true
-		return
-	}
-	f.ARPOp = d.arp.Operation
-	if d.arp.Protocol == layers.EthernetTypeIPv4 && d.arp.ProtAddressSize == 4 {
-		f.Src = netip.AddrFrom4([4]byte(d.arp.SourceProtAddress))
-		f.Dst = netip.AddrFrom4([4]byte(d.arp.DstProtAddress))
+	if binary.BigEndian.Uint16(data[2:4]) == EtherTypeIPv4 && pr == 4 {
+		f.Src = netip.AddrFrom4([4]byte(data[8+hw:]))
+		f.Dst = netip.AddrFrom4([4]byte(data[8+2*hw+pr:]))
 	}
 	f.Depth = DepthNetwork
 }
@@ -202,23 +178,60 @@ func (d *Decoder) decodeIPv4(f *Flow, data []byte) ([]byte, error) {
 		f.Truncated = true
 		return nil, nil
 	}
-	if err := d.ip4.DecodeFromBytes(data, &d.fb); err != nil {
-		return nil, fmt.Errorf("flow: ipv4: %v: %w", err, ErrMalformed)
+	// The total length bounds the payload; 0 is a TSO packet's, whose
+	// length is the bytes there are.
+	n := int(binary.BigEndian.Uint16(data[2:4]))
+	if n == 0 {
+		n = len(data)
 	}
-	f.Src = netip.AddrFrom4([4]byte(d.ip4.SrcIP.To4()))
-	f.Dst = netip.AddrFrom4([4]byte(d.ip4.DstIP.To4()))
-	f.Proto = uint8(d.ip4.Protocol)
-	f.Fragment = d.ip4.FragOffset != 0
+	switch {
+	case n < 20:
+		return nil, fmt.Errorf("flow: ipv4: total length %d: %w", n, ErrMalformed)
+	case ihl > n:
+		return nil, fmt.Errorf("flow: ipv4: header length %d above total length %d: %w", ihl, n, ErrMalformed)
+	case len(data) > n:
+		data = data[:n]
+	case len(data) < n:
+		d.truncated = true
+	}
+	if err := d.ipv4Options(data[20:ihl]); err != nil {
+		return nil, err
+	}
+	f.Src = netip.AddrFrom4([4]byte(data[12:16]))
+	f.Dst = netip.AddrFrom4([4]byte(data[16:20]))
+	f.Proto = data[9]
+	f.Fragment = binary.BigEndian.Uint16(data[6:8])&0x1fff != 0
 	f.Depth = DepthNetwork
-	return d.ip4.Payload, nil
+	return data[ihl:], nil
 }
 
-// decodeIPv6 reads the fixed header by hand and walks the extension headers
-// with gopacket's IPv6ExtensionSkipper. gopacket's IPv6 layer is not used:
-// it decodes a hop-by-hop header's options into heap-allocated values (an
-// allocation per option on every MLD or router-alert packet, see
-// BenchmarkGopacketIPv6HopByHop) and fails the whole header, addresses
-// included, when the hop-by-hop header is cut short.
+// ipv4Options checks the options of an IPv4 header (RFC 791 3.1): end of
+// list (0), no-operation (1), or type, length (counting the type and length
+// bytes, so at least 2) and data.
+func (d *Decoder) ipv4Options(opts []byte) error {
+	for len(opts) > 0 {
+		switch opts[0] {
+		case 0:
+			return nil
+		case 1:
+			opts = opts[1:]
+			continue
+		}
+		if len(opts) < 2 || len(opts) < int(opts[1]) {
+			d.truncated = true
+			return fmt.Errorf("flow: ipv4: option %d longer than the header: %w", opts[0], ErrMalformed)
+		}
+		if opts[1] < 2 {
+			return fmt.Errorf("flow: ipv4: option %d of length %d: %w", opts[0], opts[1], ErrMalformed)
+		}
+		opts = opts[opts[1]:]
+	}
+	return nil
+}
+
+// decodeIPv6 reads the fixed header and walks the extension headers (RFC
+// 8200 4: next header, then the length in 8-byte units not counting the
+// first 8) to the upper-layer header.
 func (d *Decoder) decodeIPv6(f *Flow, data []byte) ([]byte, error) {
 	if len(data) < 40 {
 		f.Truncated = true
@@ -253,11 +266,7 @@ func (d *Decoder) decodeIPv6(f *Flow, data []byte) ([]byte, error) {
 				f.Fragment = true
 				return nil, nil
 			}
-			if err := d.ext.DecodeFromBytes(payload, &d.fb); err != nil {
-				return nil, fmt.Errorf("flow: ipv6 extension header %d: %v: %w", nh, err, ErrMalformed)
-			}
-			nh = uint8(d.ext.NextHeader)
-			payload = d.ext.Payload
+			nh, payload = payload[0], payload[(int(payload[1])+1)*8:]
 		case protoAH:
 			// RFC 4302: the length is in 4-byte units, minus 2.
 			if len(payload) < 8 || len(payload) < (int(payload[1])+2)*4 {
@@ -279,7 +288,6 @@ func (d *Decoder) decodeTransport(f *Flow, data []byte) {
 	case f.Proto == ProtoTCP:
 		if len(data) < 20 || len(data) < int(data[12]>>4)*4 {
 			// Cut in the header or its options: what the bytes give.
-			// (gopacket fails both with an error that allocates.)
 			f.Truncated = true
 			if len(data) >= 4 {
 				f.SrcPort = binary.BigEndian.Uint16(data[0:2])
@@ -293,13 +301,9 @@ func (d *Decoder) decodeTransport(f *Flow, data []byte) {
 			}
 			return
 		}
-		// An error here is a bad data offset or option (or options cut
-		// short, which sets truncated): the fixed header, all a flow
-		// needs, was read before it.
-		_ = d.tcp.DecodeFromBytes(data, &d.fb)
-		f.SrcPort = uint16(d.tcp.SrcPort)
-		f.DstPort = uint16(d.tcp.DstPort)
-		f.TCPFlags = tcpFlags(&d.tcp)
+		f.SrcPort = binary.BigEndian.Uint16(data[0:2])
+		f.DstPort = binary.BigEndian.Uint16(data[2:4])
+		f.TCPFlags = data[13] // its options say nothing of the flow
 	case f.Proto == ProtoUDP:
 		if len(data) < 8 {
 			f.Truncated = true
@@ -309,9 +313,13 @@ func (d *Decoder) decodeTransport(f *Flow, data []byte) {
 			}
 			return
 		}
-		_ = d.udp.DecodeFromBytes(data, &d.fb) // fails only below 8 bytes
-		f.SrcPort = uint16(d.udp.SrcPort)
-		f.DstPort = uint16(d.udp.DstPort)
+		f.SrcPort = binary.BigEndian.Uint16(data[0:2])
+		f.DstPort = binary.BigEndian.Uint16(data[2:4])
+		// The UDP length (RFC 768) counts the header; 0 is a jumbogram's
+		// (RFC 2675).
+		if n := int(binary.BigEndian.Uint16(data[4:6])); n >= 8 && n > len(data) {
+			d.truncated = true
+		}
 	case f.Proto == ProtoICMP && f.EtherType == EtherTypeIPv4:
 		if len(data) < 8 {
 			f.Truncated = true
@@ -320,8 +328,7 @@ func (d *Decoder) decodeTransport(f *Flow, data []byte) {
 			}
 			return
 		}
-		_ = d.icmp4.DecodeFromBytes(data, &d.fb) // fails only below 8 bytes
-		f.ICMPType, f.ICMPCode = d.icmp4.TypeCode.Type(), d.icmp4.TypeCode.Code()
+		f.ICMPType, f.ICMPCode = data[0], data[1]
 	case f.Proto == ProtoICMPv6 && f.EtherType == EtherTypeIPv6:
 		if len(data) < 4 {
 			f.Truncated = true
@@ -330,26 +337,9 @@ func (d *Decoder) decodeTransport(f *Flow, data []byte) {
 			}
 			return
 		}
-		_ = d.icmp6.DecodeFromBytes(data, &d.fb) // fails only below 4 bytes
-		f.ICMPType, f.ICMPCode = d.icmp6.TypeCode.Type(), d.icmp6.TypeCode.Code()
+		f.ICMPType, f.ICMPCode = data[0], data[1]
 	default:
 		return
 	}
 	f.Depth = DepthTransport
-}
-
-func tcpFlags(t *layers.TCP) uint8 {
-	var b uint8
-	for _, x := range [8]struct {
-		set bool
-		bit uint8
-	}{
-		{t.FIN, TCPFin}, {t.SYN, TCPSyn}, {t.RST, TCPRst}, {t.PSH, TCPPsh},
-		{t.ACK, TCPAck}, {t.URG, TCPUrg}, {t.ECE, TCPEce}, {t.CWR, TCPCwr},
-	} {
-		if x.set {
-			b |= x.bit
-		}
-	}
-	return b
 }

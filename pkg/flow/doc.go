@@ -15,10 +15,11 @@
 // Layers: Ethernet, 802.1Q and 802.1ad tags, ARP, IPv4, IPv6 with its
 // extension headers (hop-by-hop, routing, fragment, destination options,
 // AH) walked to the upper-layer header, TCP, UDP, ICMPv4, ICMPv6. Headers
-// are parsed with github.com/gopacket/gopacket/layers DecodingLayers, except
-// the fixed IPv6 header (see decode.go). A payload cut short decodes as far
+// are read by hand: importing github.com/gopacket/gopacket/layers would add
+// 5 MiB of globals to every binary (docs/flows.md); its decoders are the
+// reference the tests compare with. A payload cut short decodes as far
 // as it goes and is marked Truncated; decoding never fails on short input.
 //
-// A Decoder reuses its layers: Decode allocates nothing. A Decoder is not
+// Decode allocates nothing. A Decoder is not
 // safe for concurrent use; use one per goroutine.
 package flow
