@@ -2,9 +2,11 @@ package main
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,15 +142,10 @@ func parseArgs(args []string) (options, error) {
 		if !more {
 			break
 		}
-		var i int
-		for i = range longOptions {
-			if longOptions[i].name == opt.Name {
-				break
-			}
-		}
 		if err != nil {
-			return o, optionError(err, longOptions[i])
+			return o, optionError(err)
 		}
+		i := slices.IndexFunc(longOptions, func(l longOption) bool { return l.name == opt.Name })
 		if err := longOptions[i].set(&o, arg); err != nil {
 			return o, err
 		}
@@ -163,8 +160,11 @@ func parseArgs(args []string) (options, error) {
 
 // optionError words getopt's complaint as dropwatch's usage errors do:
 // with the options or the values the option takes.
-func optionError(err error, opt longOption) error {
-	e := err.(*getopt.Error)
+func optionError(err error) error {
+	var e *getopt.Error
+	if !errors.As(err, &e) {
+		return usageError{err.Error()}
+	}
 	switch e.Kind {
 	case getopt.Unrecognized:
 		return usageErrorf("unrecognized option '--%s'; options: %s", e.Name, acceptedOptions)
@@ -173,7 +173,8 @@ func optionError(err error, opt longOption) error {
 	case getopt.Ambiguous:
 		return usageErrorf("option '--%s' is ambiguous; possibilities: --%s", e.Name, strings.Join(e.Matches, " --"))
 	case getopt.MissingArgument:
-		return usageErrorf("%v: %s", e, opt.values)
+		i := slices.IndexFunc(longOptions, func(l longOption) bool { return l.name == e.Name })
+		return usageErrorf("%v: %s", e, longOptions[i].values)
 	}
 	return usageError{e.Error()}
 }
