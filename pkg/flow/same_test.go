@@ -87,10 +87,7 @@ func TestSameAsGopacket(t *testing.T) {
 // FuzzSameAsGopacket: any bytes, any link and EtherType, both decoders
 // agree.
 func FuzzSameAsGopacket(f *testing.F) {
-	for _, frame := range readCorpus(f) {
-		f.Add(uint8(flow.LinkEthernet), uint16(0), frame)
-		f.Add(uint8(flow.LinkRaw), uint16(frame[12])<<8|uint16(frame[13]), frame[14:])
-	}
+	addCorpusSeeds(f)
 	d := flow.NewDecoder()
 	f.Fuzz(func(t *testing.T, link uint8, proto uint16, payload []byte) {
 		sameAsGopacket(t, d, flow.Link(link%3), proto, payload)
