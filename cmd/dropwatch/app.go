@@ -161,7 +161,7 @@ func (a *app) lineReader(out *output) (repl.Reader, error) {
 	if !a.terminal {
 		return repl.NewPipe(a.stdin, prompt, out.print), nil
 	}
-	return repl.NewTTY(prompt, completer(commands), a.stdin, a.stdout, a.stderr, a.tuneReadline)
+	return repl.NewTTY(prompt, repl.Completer(commands), a.stdin, a.stdout, a.stderr, a.tuneReadline)
 }
 
 // versionString is the version set at build time or, for "go install

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/kallsyms"
@@ -304,7 +305,7 @@ func TestTerminal(t *testing.T) {
 }
 
 func TestCompletion(t *testing.T) {
-	c := completer(commands)
+	c := repl.Completer(commands)
 	tests := []struct {
 		line string
 		want []string

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/dropwatch-go/dropwatch/internal/completion"
+	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/internal/report"
 )
 
@@ -55,9 +56,9 @@ func optionArgs() map[string]completion.Arg {
 
 // settingValues are the values the REPL completes for a command's setting.
 func settingValues(cmd, setting string) []string {
-	c, _ := lookupCommand(commands, cmd)
-	s, _ := lookupCommand(c.subs, setting)
-	return s.values
+	c, _ := repl.Lookup(commands, cmd)
+	s, _ := repl.Lookup(c.Sub, setting)
+	return s.Values
 }
 
 // setCompletion is --completion SHELL.

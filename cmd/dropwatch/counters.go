@@ -293,8 +293,8 @@ func (s *session) explainCmd(args []string) error {
 
 // counterCommands are the REPL's counter commands, after the others.
 var counterCommands = []command{
-	{name: "counters", usage: "counters [all]", help: "show the drop and error counters that grew since the last start (all: every counter)", values: []string{"all"}, run: (*session).countersCmd},
-	{name: "explain", usage: "explain NAME", help: "explain a counter or a drop reason, and its usual remedy", run: (*session).explainCmd},
+	{Name: "counters", Usage: "counters [all]", Help: "show the drop and error counters that grew since the last start (all: every counter)", Values: []string{"all"}, Run: (*session).countersCmd},
+	{Name: "explain", Usage: "explain NAME", Help: "explain a counter or a drop reason, and its usual remedy", Run: (*session).explainCmd},
 }
 
 // closeCounters closes a session's counter reader.

@@ -6,9 +6,7 @@ package main
 // replies to "show" and "stats" are in internal/report/ctext.go; the texts
 // dropwatch adds (hints, errors of its own) are in explain.go.
 
-import (
-	"strings"
-)
+import "github.com/dropwatch-go/dropwatch/internal/repl"
 
 const prompt = "dropwatch> "
 
@@ -55,35 +53,9 @@ const (
 	fmtReceiveFailed   = "Receive operation failed:: %s\n"
 )
 
-// writeHelp prints the help text: byte for byte the C tool's, whose lines
-// are tabbed so that every " - description" starts at column 32.
-func writeHelp(b *strings.Builder, cmds []command) {
-	b.WriteString(helpHeader)
-	for _, c := range cmds {
-		writeHelpEntry(b, c)
-	}
-}
-
-func writeHelpEntry(b *strings.Builder, c command) {
-	if len(c.subs) == 0 {
-		b.WriteString(tabTo(c.usage, 0) + " - " + c.help + "\n")
-		return
-	}
-	b.WriteString(c.name + ":\n")
-	for _, s := range c.subs {
-		b.WriteString("\t" + tabTo(s.usage, helpTabWidth) + " - " + s.help + "\n")
-	}
-}
-
-// tabTo appends tabs to s, which starts at column col, up to helpColumn.
-func tabTo(s string, col int) string {
-	col += len(s)
-	for col < helpColumn {
-		s += "\t"
-		col = (col/helpTabWidth + 1) * helpTabWidth
-	}
-	return s
-}
+// helpFormat is the C help text's layout, which dropwatch's help follows
+// byte for byte: every " - description" tabbed to column 32.
+var helpFormat = repl.HelpFormat{Header: helpHeader, Column: helpColumn, TabWidth: helpTabWidth}
 
 // Texts dropwatch adds to the C tool's messages (its hints on stderr are
 // internal/report/hints.go).

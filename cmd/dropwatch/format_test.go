@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dropwatch-go/dropwatch/internal/fixtures"
+	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
 
@@ -18,7 +19,7 @@ func testSymbols() drops.Resolver { return fixtures.Table() }
 func TestHelpText(t *testing.T) {
 	want := helpForTest()
 	var b strings.Builder
-	writeHelp(&b, commands)
+	repl.WriteHelp(&b, helpFormat, commands)
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("help text (-want +got):\n%s", diff)
 	}

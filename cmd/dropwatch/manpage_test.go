@@ -94,12 +94,12 @@ func TestManPageCommands(t *testing.T) {
 	tags := strings.Join(manTags(manSection(t, "../../man/dropwatch.1", "INTERACTIVE COMMANDS")), "\n")
 	words := regexp.MustCompile(`[a-z]+`).FindAllString(tags, -1)
 	for _, c := range commands {
-		if !slices.Contains(words, c.name) {
-			t.Errorf("command %s has no paragraph in man/dropwatch.1", c.name)
+		if !slices.Contains(words, c.Name) {
+			t.Errorf("command %s has no paragraph in man/dropwatch.1", c.Name)
 		}
-		for _, s := range c.subs {
-			if !strings.Contains(tags, c.name+" "+s.name) {
-				t.Errorf("%s %s has no paragraph in man/dropwatch.1", c.name, s.name)
+		for _, s := range c.Sub {
+			if !strings.Contains(tags, c.Name+" "+s.Name) {
+				t.Errorf("%s %s has no paragraph in man/dropwatch.1", c.Name, s.Name)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
@@ -30,7 +31,7 @@ func isInterrupt(sig os.Signal) bool { return sig == os.Interrupt }
 // start is the "start" command: listen, START, print alerts until Ctrl-C,
 // the alert limit, SIGTERM or SIGHUP, then STOP.
 func (s *session) start(args []string) error {
-	if err := noArgs("start", args); err != nil {
+	if err := repl.NoArgs("start", args); err != nil {
 		return err
 	}
 	_, err := s.monitor()

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
@@ -139,7 +140,7 @@ func (s *session) source() dropmon.Source {
 }
 
 func (s *session) exit(args []string) error {
-	if err := noArgs("exit", args); err != nil {
+	if err := repl.NoArgs("exit", args); err != nil {
 		return err
 	}
 	return errExit
@@ -149,13 +150,13 @@ func (s *session) help(args []string) error {
 	var b strings.Builder
 	switch len(args) {
 	case 0:
-		writeHelp(&b, s.cmds)
+		repl.WriteHelp(&b, helpFormat, s.cmds)
 	case 1:
-		c, ok := lookupCommand(s.cmds, args[0])
+		c, ok := repl.Lookup(s.cmds, args[0])
 		if !ok {
-			return errUnknownCommand{name: args[0]}
+			return repl.UnknownCommandError{Name: args[0]}
 		}
-		writeHelpEntry(&b, c)
+		repl.WriteHelpEntry(&b, helpFormat, c)
 	default:
 		return fmt.Errorf("usage: help [command]")
 	}
@@ -164,12 +165,12 @@ func (s *session) help(args []string) error {
 }
 
 func (s *session) setAlertLimit(args []string) error {
-	const usage = "alertlimit <number>"
-	arg, err := oneArg(usage, args)
+	const usage = "set alertlimit <number>"
+	arg, err := repl.OneArg(usage, args)
 	if err != nil {
 		return err
 	}
-	n, err := parseCount(usage, arg, 64)
+	n, err := repl.ParseCount(usage, arg, 64)
 	if err != nil {
 		return err
 	}
@@ -190,7 +191,7 @@ func (s *session) setAlertMode(args []string) error {
 	if err := s.notPassive("alertmode"); err != nil {
 		return err
 	}
-	arg, err := oneArg("alertmode <mode>", args)
+	arg, err := repl.OneArg("set alertmode <mode>", args)
 	if err != nil {
 		return err
 	}
@@ -226,7 +227,7 @@ func (s *session) setTrunc(args []string) error {
 	if err := s.notPassive("trunc"); err != nil {
 		return err
 	}
-	return s.setLength(args, "trunc <len>", fmtSettingTrunc, msgTruncSet, func(u *dropmon.ConfigUpdate, n uint32) { u.TruncLen = &n })
+	return s.setLength(args, "set trunc <len>", fmtSettingTrunc, msgTruncSet, func(u *dropmon.ConfigUpdate, n uint32) { u.TruncLen = &n })
 }
 
 func (s *session) setQueue(args []string) error {
@@ -236,16 +237,16 @@ func (s *session) setQueue(args []string) error {
 	if err := s.notPassive("queue"); err != nil {
 		return err
 	}
-	return s.setLength(args, "queue <len>", fmtSettingQueue, msgQueueSet, func(u *dropmon.ConfigUpdate, n uint32) { u.QueueLen = &n })
+	return s.setLength(args, "set queue <len>", fmtSettingQueue, msgQueueSet, func(u *dropmon.ConfigUpdate, n uint32) { u.QueueLen = &n })
 }
 
 // setLength sends a CONFIG request with one u32 attribute.
 func (s *session) setLength(args []string, usage, setting, done string, put func(*dropmon.ConfigUpdate, uint32)) error {
-	arg, err := oneArg(usage, args)
+	arg, err := repl.OneArg(usage, args)
 	if err != nil {
 		return err
 	}
-	n, err := parseCount(usage, arg, 32)
+	n, err := repl.ParseCount(usage, arg, 32)
 	if err != nil {
 		return err
 	}
@@ -271,22 +272,22 @@ func (s *session) configure(u dropmon.ConfigUpdate, done string) bool {
 }
 
 func (s *session) setSW(args []string) error {
-	return s.setSource(args, "sw <true | false>", "software", &s.sw)
+	return s.setSource(args, "set sw <true | false>", "software", &s.sw)
 }
 
 func (s *session) setHW(args []string) error {
 	if err := s.notOnTracepoint("hw", "it reports software drops only"); err != nil {
 		return err
 	}
-	return s.setSource(args, "hw <true | false>", "hardware", &s.hw)
+	return s.setSource(args, "set hw <true | false>", "hardware", &s.hw)
 }
 
 func (s *session) setSource(args []string, usage, what string, v *bool) error {
-	arg, err := oneArg(usage, args)
+	arg, err := repl.OneArg(usage, args)
 	if err != nil {
 		return err
 	}
-	b, err := parseBool(usage, arg)
+	b, err := repl.ParseBool(usage, arg)
 	if err != nil {
 		return err
 	}
@@ -306,7 +307,7 @@ func b2i(b bool) int {
 }
 
 func (s *session) show(args []string) error {
-	if err := noArgs("show", args); err != nil {
+	if err := repl.NoArgs("show", args); err != nil {
 		return err
 	}
 	s.say(msgGettingConfig)
@@ -327,7 +328,7 @@ func (s *session) show(args []string) error {
 }
 
 func (s *session) stats(args []string) error {
-	if err := noArgs("stats", args); err != nil {
+	if err := repl.NoArgs("stats", args); err != nil {
 		return err
 	}
 	s.say(msgGettingStats)
@@ -352,7 +353,7 @@ func (s *session) stats(args []string) error {
 // stop is the command: unlike the automatic STOPs, it stops monitoring
 // whoever started it.
 func (s *session) stop(args []string) error {
-	if err := noArgs("stop", args); err != nil {
+	if err := repl.NoArgs("stop", args); err != nil {
 		return err
 	}
 	s.say(msgDeactivating)
