@@ -89,7 +89,7 @@ func benchPacketAlerts(b *testing.B, setup func(*session)) {
 		b.Fatal(err)
 	}
 	s := &session{
-		eng: eng, out: &output{w: devnull}, alerts: &output{w: devnull}, stderr: devnull,
+		eng: eng, out: report.NewOutput(devnull), alerts: report.NewOutput(devnull), stderr: devnull,
 		loc: loc, table: report.NewTable(), once: true,
 	}
 	setup(s)
@@ -125,7 +125,7 @@ func (c *writeCounter) Write(p []byte) (int, error) {
 // all of them.
 func TestQueuedAlertsOneWrite(t *testing.T) {
 	out := &writeCounter{}
-	s := &session{alerts: &output{w: out}, out: &output{w: out}, table: report.NewTable(), loc: time.UTC}
+	s := &session{alerts: report.NewOutput(out), out: report.NewOutput(out), table: report.NewTable(), loc: time.UTC}
 	p := s.printer()
 	var want string
 	for i := range 3 {

@@ -109,12 +109,12 @@ func (a *app) main(args []string) int {
 		fmt.Fprintln(a.stderr, "dropwatch: the pcap filters read packet payloads, and the skb:kfree_skb tracepoint backend, which runs here, has none")
 		return 2
 	}
-	out := &output{w: a.stdout}
+	out := report.NewOutput(a.stdout)
 	// Under --once the C tool's status lines go to standard error, and
 	// standard output carries only alerts and the table.
 	status := out
 	if opts.once > 0 {
-		status = &output{w: a.stderr}
+		status = report.NewOutput(a.stderr)
 	}
 	s := &session{
 		eng: eng, cmds: commands, out: status, stderr: a.stderr, sigs: a.sigs,
@@ -157,9 +157,9 @@ func (a *app) main(args []string) int {
 	return s.repl(in)
 }
 
-func (a *app) lineReader(out *output) (repl.Reader, error) {
+func (a *app) lineReader(out *report.Output) (repl.Reader, error) {
 	if !a.terminal {
-		return repl.NewPipe(a.stdin, prompt, out.print), nil
+		return repl.NewPipe(a.stdin, prompt, out.Print), nil
 	}
 	return repl.NewTTY(prompt, repl.Completer(commands), a.stdin, a.stdout, a.stderr, a.tuneReadline)
 }

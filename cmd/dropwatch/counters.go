@@ -272,7 +272,7 @@ func (s *session) countersCmd(args []string) error {
 	if note := report.PrivilegeNote(d.Errors); note != "" {
 		b.WriteString(note + "\n")
 	}
-	s.out.print(b.String())
+	s.out.Print(b.String())
 	return nil
 }
 
@@ -287,7 +287,7 @@ func (s *session) explainCmd(args []string) error {
 	}
 	var b strings.Builder
 	report.WriteExplain(&b, entries)
-	s.out.print(b.String())
+	s.out.Print(b.String())
 	return nil
 }
 

@@ -124,6 +124,6 @@ func (s *session) printer() *report.Printer {
 		Filter: s.filter, Table: s.table, Notes: &s.notes,
 		JSON: s.json, Quiet: s.quietAlerts, Flows: s.showFlows, Loc: s.loc, Limit: s.alertLimit,
 		Pcap: s.pcap, PcapName: s.pcapName,
-		Write: s.alerts.write, Failed: s.outputFailed, Errs: s.stderr,
+		Write: s.alerts.Write, Failed: s.outputFailed, Errs: s.stderr,
 	}
 }

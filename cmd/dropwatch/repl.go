@@ -45,7 +45,7 @@ func (s *session) repl(in repl.Reader) int {
 		case err != nil:
 			fmt.Fprintln(s.stderr, err)
 		}
-		if err := s.out.failed(); err != nil {
+		if err := s.out.Failed(); err != nil {
 			s.warn("dropwatch: writing output: %v\n", err)
 			return s.shutdown(1)
 		}

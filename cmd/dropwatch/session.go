@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dropwatch-go/dropwatch/internal/repl"
@@ -17,44 +16,12 @@ import (
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
 
-// output is standard output. It remembers the first write error (EPIPE when
-// the reader of a pipe went away), after which dropwatch stops monitoring
-// and exits.
-type output struct {
-	mu  sync.Mutex
-	w   io.Writer
-	err error
-}
-
-func (o *output) print(s string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.err == nil {
-		_, o.err = io.WriteString(o.w, s)
-	}
-}
-
-// write is print for bytes.
-func (o *output) write(p []byte) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.err == nil {
-		_, o.err = o.w.Write(p)
-	}
-}
-
 // outputFailed is the first write error of the status or alert stream.
 func (s *session) outputFailed() error {
-	if err := s.out.failed(); err != nil {
+	if err := s.out.Failed(); err != nil {
 		return err
 	}
-	return s.alerts.failed()
-}
-
-func (o *output) failed() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.err
+	return s.alerts.Failed()
 }
 
 // session is the state of the REPL: the settings of the C tool's globals,
@@ -62,7 +29,7 @@ func (o *output) failed() error {
 // left the kernel monitoring.
 type session struct {
 	eng    *drops.Engine
-	out    *output
+	out    *report.Output
 	stderr io.Writer
 	sigs   <-chan os.Signal
 	loc    *time.Location
@@ -80,7 +47,7 @@ type session struct {
 
 	// alerts is where alerts go: standard output, as out, except under
 	// --once, where out (the C tool's status lines) is standard error.
-	alerts *output
+	alerts *report.Output
 	// table aggregates the alerts since the last start (top).
 	table  *report.Table
 	filter *report.Filter
@@ -108,9 +75,9 @@ type session struct {
 	ctr *counterWatch
 }
 
-func (s *session) say(line string) { s.out.print(line + "\n") }
+func (s *session) say(line string) { s.out.Print(line + "\n") }
 
-func (s *session) printf(format string, args ...any) { s.out.print(fmt.Sprintf(format, args...)) }
+func (s *session) printf(format string, args ...any) { s.out.Print(fmt.Sprintf(format, args...)) }
 
 func (s *session) warn(format string, args ...any) { fmt.Fprintf(s.stderr, format, args...) }
 
@@ -160,7 +127,7 @@ func (s *session) help(args []string) error {
 	default:
 		return fmt.Errorf("usage: help [command]")
 	}
-	s.out.print(b.String())
+	s.out.Print(b.String())
 	return nil
 }
 
@@ -320,10 +287,10 @@ func (s *session) show(args []string) error {
 	if s.tracepoint {
 		// Truncation and queue length are NET_DM's: only the mode is
 		// the tracepoint backend's.
-		s.out.print(strings.SplitAfter(report.ConfigText(c), "\n")[0])
+		s.out.Print(strings.SplitAfter(report.ConfigText(c), "\n")[0])
 		return nil
 	}
-	s.out.print(report.ConfigText(c))
+	s.out.Print(report.ConfigText(c))
 	return nil
 }
 
@@ -346,7 +313,7 @@ func (s *session) stats(args []string) error {
 		s.printf(fmtTracepointLost, lost)
 		return nil
 	}
-	s.out.print(report.StatsText(st))
+	s.out.Print(report.StatsText(st))
 	return nil
 }
 
@@ -414,6 +381,6 @@ func (s *session) top(args []string) error {
 		report.WriteGroupTable(&b, by, s.notes.Groups.Rows(by), s.notes.Groups.Total(), s.lastLosses, n)
 	}
 	s.writeCounterSection(&b)
-	s.out.print(b.String())
+	s.out.Print(b.String())
 	return nil
 }
