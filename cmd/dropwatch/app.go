@@ -13,6 +13,7 @@ import (
 
 	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/internal/report"
+	"github.com/dropwatch-go/dropwatch/pkg/counters"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
 
@@ -121,8 +122,9 @@ func (a *app) main(args []string) int {
 		loc: a.loc, passive: opts.passive, terminal: a.terminal, tracepoint: tracepoint,
 	}
 	s.alerts, s.table, s.json = out, report.NewTable(), opts.json
-	if s.ctr = a.newCounterWatch(); s.ctr != nil {
-		defer s.closeCounters()
+	if r := a.sessionCounters(); r != nil {
+		defer r.Close()
+		s.ctr = counters.NewWindow(r)
 	}
 	if !opts.filter.Empty() {
 		s.filter = &opts.filter
@@ -147,7 +149,8 @@ func (a *app) main(args []string) int {
 		defer s.cleanup()
 		return a.once(s, opts)
 	}
-	s.counterBegin() // the REPL's counters command counts from here until the first start
+	// The REPL's counters command counts from here until the first start.
+	_ = s.ctr.Start(context.Background())
 	in, err := a.lineReader(out)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "dropwatch: %v\n", err)

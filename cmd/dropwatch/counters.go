@@ -6,8 +6,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -81,21 +83,11 @@ func (o options) checkCounters() error {
 // counterReader is what takes counter snapshots: a *counters.Reader, or a
 // test's fake.
 type counterReader interface {
-	Snapshot(ctx context.Context) (*counters.Snapshot, error)
+	counters.Snapshotter
 	Close() error
 }
 
 func openCounters() (counterReader, error) { return counters.New(counters.Config{}) }
-
-// counterSnapshotTimeout bounds one snapshot of every source; each netlink
-// request within it has the Reader's own deadline (5 s).
-const counterSnapshotTimeout = 15 * time.Second
-
-func snapshot(r counterReader) (*counters.Snapshot, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), counterSnapshotTimeout)
-	defer cancel()
-	return r.Snapshot(ctx)
-}
 
 // explainMain is --explain [NAME]: every explanation, or those of NAME.
 func explainMain(stdout, stderr io.Writer, name string) int {
@@ -129,7 +121,7 @@ func (a *app) countersMain(o options) int {
 	if interval == 0 {
 		interval = time.Second
 	}
-	first, err := snapshot(r)
+	first, err := counters.Take(context.Background(), r)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "dropwatch: counters: %v\n", err)
 		return 1
@@ -140,72 +132,66 @@ func (a *app) countersMain(o options) int {
 	if note := report.PrivilegeNote(first.Errors); note != "" {
 		fmt.Fprintln(a.stderr, "dropwatch: "+note)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	until := "Ctrl-C"
-	var end <-chan time.Time
 	if o.once > 0 {
-		t := time.NewTimer(o.once)
-		defer t.Stop()
-		end, until = t.C, o.once.String()+" or Ctrl-C"
+		var cancelTimer context.CancelFunc
+		ctx, cancelTimer = context.WithTimeout(ctx, o.once)
+		defer cancelTimer()
+		until = o.once.String() + " or Ctrl-C"
 	}
 	fmt.Fprintf(a.stderr, "dropwatch: counters every %v until %s\n", interval, until)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	// A signal ends the loop as --once's time does, and sets the status.
+	sigc := make(chan os.Signal, 1)
+	go func() {
+		select {
+		case sig := <-a.sigs:
+			sigc <- sig
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	loc := a.loc
 	if loc == nil {
 		loc = time.Local
 	}
-	write := func(prev, cur *counters.Snapshot, total bool) error {
-		d := counters.Diff(prev, cur)
-		switch {
-		case o.json:
-			return report.WriteCountersJSON(a.stdout, d, o.ctr.all, total)
-		case total:
-			return report.WriteCounterTotals(a.stdout, d, o.ctr.all)
+	var werr error
+	total, err := counters.Every(ctx, r, first, interval, func(d counters.Delta) error {
+		if o.json {
+			werr = report.WriteCountersJSON(a.stdout, d, o.ctr.all, false)
+		} else {
+			werr = report.WriteCounterInterval(a.stdout, d, o.ctr.all, loc)
 		}
-		return report.WriteCounterInterval(a.stdout, d, o.ctr.all, loc)
+		return werr
+	})
+	switch {
+	case werr == nil && err != nil:
+		fmt.Fprintf(a.stderr, "dropwatch: counters: %v\n", err)
+		return 1
+	case werr == nil && o.json:
+		werr = report.WriteCountersJSON(a.stdout, total, o.ctr.all, true)
+	case werr == nil:
+		werr = report.WriteCounterTotals(a.stdout, total, o.ctr.all)
 	}
-	prev, code := first, 0
-	for done := false; !done; {
-		select {
-		case <-tick.C:
-		case <-end:
-			done = true
-		case sig := <-a.sigs:
-			done = true
-			if !isInterrupt(sig) {
-				code = int(signalExit(sig))
-			}
-		}
-		cur, err := snapshot(r)
-		if err != nil {
-			fmt.Fprintf(a.stderr, "dropwatch: counters: %v\n", err)
-			return 1
-		}
-		if err := write(prev, cur, false); err != nil {
-			fmt.Fprintf(a.stderr, "dropwatch: writing output: %v\n", err)
-			return 1
-		}
-		prev = cur
-	}
-	if err := write(first, prev, true); err != nil {
-		fmt.Fprintf(a.stderr, "dropwatch: writing output: %v\n", err)
+	if werr != nil {
+		fmt.Fprintf(a.stderr, "dropwatch: writing output: %v\n", werr)
 		return 1
 	}
-	return code
+	select {
+	case sig := <-sigc:
+		if !isInterrupt(sig) {
+			return int(signalExit(sig))
+		}
+	default:
+	}
+	return 0
 }
 
-// counterWatch keeps the counters of a session: the snapshot taken when
-// the last monitoring began (or the REPL did), and what grew during the
-// last monitoring.
-type counterWatch struct {
-	r      counterReader
-	base   *counters.Snapshot
-	window *counters.Delta
-}
-
-// newCounterWatch opens the counters of a session, or returns nil when
-// they cannot be read, so that the drop monitor works without them.
-func (a *app) newCounterWatch() *counterWatch {
+// sessionCounters opens the counters of a session (counters.Window), or
+// returns nil when they cannot be read, so that the drop monitor works
+// without them.
+func (a *app) sessionCounters() counterReader {
 	if a.newCounters == nil {
 		return nil
 	}
@@ -214,39 +200,16 @@ func (a *app) newCounterWatch() *counterWatch {
 		fmt.Fprintf(a.stderr, "dropwatch: counters: %v\n", err)
 		return nil
 	}
-	return &counterWatch{r: r}
-}
-
-// counterBegin takes the baseline of a monitoring, before START, so that
-// drops made as soon as monitoring is said to run are in the window.
-func (s *session) counterBegin() {
-	if s.ctr == nil {
-		return
-	}
-	s.ctr.window = nil
-	if b, err := snapshot(s.ctr.r); err == nil {
-		s.ctr.base = b
-	}
-}
-
-// counterEnd computes what grew during the monitoring that just stopped.
-func (s *session) counterEnd() {
-	if s.ctr == nil || s.ctr.base == nil {
-		return
-	}
-	if cur, err := snapshot(s.ctr.r); err == nil {
-		d := counters.Diff(s.ctr.base, cur)
-		s.ctr.window = &d
-	}
+	return r
 }
 
 // writeCounterSection writes, after the top table, the counters that grew
 // during the same monitoring.
 func (s *session) writeCounterSection(w io.Writer) error {
-	if s.ctr == nil || s.ctr.window == nil {
-		return nil
+	if d := s.ctr.Last(); d != nil {
+		return report.WriteCountersGrew(w, *d, s.table.Rows())
 	}
-	return report.WriteCountersGrew(w, *s.ctr.window, s.table.Rows())
+	return nil
 }
 
 // countersCmd is the REPL's counters: what moved since the last start, or
@@ -259,15 +222,14 @@ func (s *session) countersCmd(args []string) error {
 	case len(args) > 0:
 		return fmt.Errorf("usage: counters [all]")
 	}
-	if s.ctr == nil || s.ctr.base == nil {
+	d, err := s.ctr.Since(context.Background())
+	switch {
+	case errors.Is(err, counters.ErrNoBaseline):
 		return fmt.Errorf("the counters cannot be read here")
-	}
-	cur, err := snapshot(s.ctr.r)
-	if err != nil {
+	case err != nil:
 		return err
 	}
 	var b strings.Builder
-	d := counters.Diff(s.ctr.base, cur)
 	report.WriteCounterTotals(&b, d, all)
 	if note := report.PrivilegeNote(d.Errors); note != "" {
 		b.WriteString(note + "\n")
@@ -295,11 +257,4 @@ func (s *session) explainCmd(args []string) error {
 var counterCommands = []command{
 	{Name: "counters", Usage: "counters [all]", Help: "show the drop and error counters that grew since the last start (all: every counter)", Values: []string{"all"}, Run: (*session).countersCmd},
 	{Name: "explain", Usage: "explain NAME", Help: "explain a counter or a drop reason, and its usual remedy", Run: (*session).explainCmd},
-}
-
-// closeCounters closes a session's counter reader.
-func (s *session) closeCounters() {
-	if s.ctr != nil {
-		s.ctr.r.Close()
-	}
 }

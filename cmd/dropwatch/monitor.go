@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -45,7 +46,9 @@ func (s *session) monitor() (ran bool, err error) {
 	if !s.passive {
 		s.say(msgEnabling)
 	}
-	s.counterBegin()
+	// The counters' baseline comes before START, so that drops made as
+	// soon as monitoring is said to run are in the window.
+	_ = s.ctr.Start(context.Background())
 	w, err := s.eng.Watch(drops.WatchOptions{Source: s.source(), For: s.onceFor, Stop: s.sigs})
 	var se *drops.StartError
 	switch {
@@ -65,7 +68,7 @@ func (s *session) monitor() (ran bool, err error) {
 		s.say(msgIssueCtrlC)
 	}
 	err = s.watch(w)
-	s.counterEnd()
+	_ = s.ctr.Stop(context.Background())
 	return true, err
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/internal/report"
+	"github.com/dropwatch-go/dropwatch/pkg/counters"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
@@ -71,8 +72,9 @@ type session struct {
 	configFailed bool
 	// lastLosses are the losses of the last monitoring session.
 	lastLosses report.Losses
-	// ctr: the counters of the last monitoring (counters.go); nil when unreadable.
-	ctr *counterWatch
+	// ctr: the counters that grew during the last monitoring; nil when
+	// they cannot be read.
+	ctr *counters.Window
 }
 
 func (s *session) say(line string) { s.out.Print(line + "\n") }
