@@ -1,18 +1,18 @@
 package main
 
-// --counters, --explain and the counters of the REPL and of --once: which
-// of the kernel's drop and error counters grew (pkg/counters), printed by
-// internal/report.
+// --counters and --explain (internal/countersmode), and the counters of
+// the REPL and of --once: which of the kernel's drop and error counters
+// grew (pkg/counters), printed by internal/report.
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/dropwatch-go/dropwatch/internal/countersmode"
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/counters"
 )
@@ -91,14 +91,7 @@ func openCounters() (counterReader, error) { return counters.New(counters.Config
 
 // explainMain is --explain [NAME]: every explanation, or those of NAME.
 func explainMain(stdout, stderr io.Writer, name string) int {
-	entries := counters.Entries()
-	if name != "" {
-		if entries = counters.Explain(name); len(entries) == 0 {
-			fmt.Fprintf(stderr, "dropwatch: no explanation of %q: give a counter (UdpRcvbufErrors, softnet/dropped) or a drop reason (NO_SOCKET); dropwatch --explain lists them all\n", name)
-			return 1
-		}
-	}
-	if report.WriteExplain(stdout, entries) != nil {
+	if !countersmode.Explain(stdout, stderr, name) {
 		return 1
 	}
 	return 0
@@ -117,73 +110,13 @@ func (a *app) countersMain(o options) int {
 		return 1
 	}
 	defer r.Close()
-	interval := o.ctr.interval
-	if interval == 0 {
-		interval = time.Second
-	}
-	first, err := counters.Take(context.Background(), r)
-	if err != nil {
-		fmt.Fprintf(a.stderr, "dropwatch: counters: %v\n", err)
-		return 1
-	}
-	for _, e := range first.Errors {
-		fmt.Fprintf(a.stderr, "dropwatch: %v\n", e)
-	}
-	if note := report.PrivilegeNote(first.Errors); note != "" {
-		fmt.Fprintln(a.stderr, "dropwatch: "+note)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	until := "Ctrl-C"
-	if o.once > 0 {
-		var cancelTimer context.CancelFunc
-		ctx, cancelTimer = context.WithTimeout(ctx, o.once)
-		defer cancelTimer()
-		until = o.once.String() + " or Ctrl-C"
-	}
-	fmt.Fprintf(a.stderr, "dropwatch: counters every %v until %s\n", interval, until)
-	// A signal ends the loop as --once's time does, and sets the status.
-	sigc := make(chan os.Signal, 1)
-	go func() {
-		select {
-		case sig := <-a.sigs:
-			sigc <- sig
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	loc := a.loc
-	if loc == nil {
-		loc = time.Local
-	}
-	var werr error
-	total, err := counters.Every(ctx, r, first, interval, func(d counters.Delta) error {
-		if o.json {
-			werr = report.WriteCountersJSON(a.stdout, d, o.ctr.all, false)
-		} else {
-			werr = report.WriteCounterInterval(a.stdout, d, o.ctr.all, loc)
-		}
-		return werr
-	})
+	co := countersmode.Options{Interval: o.ctr.interval, For: o.once, All: o.ctr.all, JSON: o.json, Loc: a.loc}
+	sig, ok := countersmode.Run(r, co, a.sigs, a.stdout, a.stderr)
 	switch {
-	case werr == nil && err != nil:
-		fmt.Fprintf(a.stderr, "dropwatch: counters: %v\n", err)
+	case !ok:
 		return 1
-	case werr == nil && o.json:
-		werr = report.WriteCountersJSON(a.stdout, total, o.ctr.all, true)
-	case werr == nil:
-		werr = report.WriteCounterTotals(a.stdout, total, o.ctr.all)
-	}
-	if werr != nil {
-		fmt.Fprintf(a.stderr, "dropwatch: writing output: %v\n", werr)
-		return 1
-	}
-	select {
-	case sig := <-sigc:
-		if !isInterrupt(sig) {
-			return int(signalExit(sig))
-		}
-	default:
+	case sig != nil && !isInterrupt(sig):
+		return int(signalExit(sig))
 	}
 	return 0
 }
