@@ -29,7 +29,7 @@ func (a *app) once(s *session, o options) int {
 	s.alertLimit = o.limit
 	s.sw = o.sw
 	if o.hw {
-		if err := s.setHW([]string{"true"}); err != nil {
+		if err := s.set("hw", "true"); err != nil {
 			fmt.Fprintf(s.stderr, "dropwatch: --hw: %v\n", err)
 		}
 	}
@@ -68,21 +68,21 @@ func (a *app) once(s *session, o options) int {
 // for, with the REPL's messages (on standard error), or learns the
 // kernel's mode, which the drain before STOP depends on.
 func (s *session) onceConfig(o options) bool {
-	set := func(flag string, f func([]string) error, arg string) bool {
-		if err := f([]string{arg}); err != nil {
+	set := func(flag, setting, arg string) bool {
+		if err := s.set(setting, arg); err != nil {
 			// A setting the tracepoint has no use for: said, not fatal.
 			fmt.Fprintf(s.stderr, "dropwatch: --%s: %v\n", flag, err)
 			return true
 		}
 		return !s.configFailed
 	}
-	if o.mode != "" && !set("mode", s.setAlertMode, o.mode) {
+	if o.mode != "" && !set("mode", "alertmode", o.mode) {
 		return false
 	}
-	if o.trunc != nil && !set("trunc", s.setTrunc, fmt.Sprint(*o.trunc)) {
+	if o.trunc != nil && !set("trunc", "trunc", fmt.Sprint(*o.trunc)) {
 		return false
 	}
-	if o.queue != nil && !set("queue", s.setQueue, fmt.Sprint(*o.queue)) {
+	if o.queue != nil && !set("queue", "queue", fmt.Sprint(*o.queue)) {
 		return false
 	}
 	if o.mode == "" {

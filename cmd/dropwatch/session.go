@@ -148,8 +148,9 @@ func (s *session) setAlertLimit(args []string) error {
 	return nil
 }
 
-// notPassive refuses a setting that sends CONFIG under --passive.
-func (s *session) notPassive(setting string) error {
+// configures refuses, as a check of the command table, a setting that
+// sends CONFIG under --passive.
+func configures(s *session, setting string) error {
 	if s.passive {
 		return fmt.Errorf("set %s sends a CONFIG request, which --passive never does: the tool that started monitoring owns the configuration", setting)
 	}
@@ -157,9 +158,6 @@ func (s *session) notPassive(setting string) error {
 }
 
 func (s *session) setAlertMode(args []string) error {
-	if err := s.notPassive("alertmode"); err != nil {
-		return err
-	}
 	arg, err := repl.OneArg("set alertmode <mode>", args)
 	if err != nil {
 		return err
@@ -178,34 +176,28 @@ func (s *session) setAlertMode(args []string) error {
 	return nil
 }
 
-// notOnTracepoint refuses a setting that means nothing to the skb:kfree_skb
-// tracepoint, which the REPL reports on one line before carrying on.
-func (s *session) notOnTracepoint(setting, why string) error {
-	if s.tracepoint {
-		return fmt.Errorf("set %s does not apply to the skb:kfree_skb tracepoint backend: %s", setting, why)
+// onNetDM is a check of the command table that refuses a setting that
+// means nothing to the skb:kfree_skb tracepoint, which the REPL reports on
+// one line before carrying on; why is what the tracepoint lacks.
+func onNetDM(why string) check {
+	return func(s *session, setting string) error {
+		if s.tracepoint {
+			return fmt.Errorf("set %s does not apply to the skb:kfree_skb tracepoint backend: %s", setting, why)
+		}
+		return nil
 	}
-	return nil
 }
 
-const whyNoPacket = "its packet alerts carry no packet data"
+// set runs "set name arg" through the command table, checks included.
+func (s *session) set(name, arg string) error {
+	return repl.Exec(s.cmds, s, []string{"set", name, arg})
+}
 
 func (s *session) setTrunc(args []string) error {
-	if err := s.notOnTracepoint("trunc", whyNoPacket); err != nil {
-		return err
-	}
-	if err := s.notPassive("trunc"); err != nil {
-		return err
-	}
 	return s.setLength(args, "set trunc <len>", fmtSettingTrunc, msgTruncSet, func(u *dropmon.ConfigUpdate, n uint32) { u.TruncLen = &n })
 }
 
 func (s *session) setQueue(args []string) error {
-	if err := s.notOnTracepoint("queue", "it has no kernel queue; lost samples are counted instead (stats)"); err != nil {
-		return err
-	}
-	if err := s.notPassive("queue"); err != nil {
-		return err
-	}
 	return s.setLength(args, "set queue <len>", fmtSettingQueue, msgQueueSet, func(u *dropmon.ConfigUpdate, n uint32) { u.QueueLen = &n })
 }
 
@@ -245,9 +237,6 @@ func (s *session) setSW(args []string) error {
 }
 
 func (s *session) setHW(args []string) error {
-	if err := s.notOnTracepoint("hw", "it reports software drops only"); err != nil {
-		return err
-	}
 	return s.setSource(args, "set hw <true | false>", "hardware", &s.hw)
 }
 
