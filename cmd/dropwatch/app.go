@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/chzyer/readline"
@@ -165,16 +164,4 @@ func (a *app) lineReader(out *report.Output) (repl.Reader, error) {
 		return repl.NewPipe(a.stdin, prompt, out.Print), nil
 	}
 	return repl.NewTTY(prompt, repl.Completer(commands), a.stdin, a.stdout, a.stderr, a.tuneReadline)
-}
-
-// versionString is the version set at build time or, for "go install
-// module@version", the module's version.
-func versionString() string {
-	if version != "devel" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return version
 }

@@ -18,9 +18,6 @@ import (
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
 
-// version is set at build time: -ldflags "-X main.version=...".
-var version = "devel"
-
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
