@@ -39,4 +39,4 @@ func init() { commands = append(commands, counterCommands...) }
 func (s *session) dispatch(line string) error { return repl.Dispatch(s.cmds, s, line) }
 
 // errExit is the exit command.
-var errExit error = exitCode(0)
+var errExit error = repl.ExitCode(0)

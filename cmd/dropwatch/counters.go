@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dropwatch-go/dropwatch/internal/countersmode"
+	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/counters"
 )
@@ -116,7 +117,7 @@ func (a *app) countersMain(o options) int {
 	case !ok:
 		return 1
 	case sig != nil && !isInterrupt(sig):
-		return int(signalExit(sig))
+		return int(repl.SignalExit(sig))
 	}
 	return 0
 }

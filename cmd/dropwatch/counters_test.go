@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/pkg/counters"
 )
 
@@ -86,7 +87,7 @@ func TestCountersMode(t *testing.T) {
 	h = newHarness("").withCounters(f).start("--counters", "--interval=1h", "--all", "--json")
 	h.stderr.waitFor(t, "until Ctrl-C")
 	h.sigs <- syscall.SIGTERM
-	checkCode(t, h.wait(t), int(signalExit(syscall.SIGTERM)))
+	checkCode(t, h.wait(t), int(repl.SignalExit(syscall.SIGTERM)))
 	lines := strings.Split(strings.TrimSuffix(h.stdout.String(), "\n"), "\n")
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], `{"type":"counters",`) || !strings.HasPrefix(lines[1], `{"type":"counters_total",`) ||
 		!strings.Contains(lines[1], `"name":"IpInReceives","class":"traffic","delta":20`) {

@@ -5,27 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
 )
-
-// exitCode ends the REPL with an exit status.
-type exitCode int
-
-func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
-
-// signalExit is the exit status of a shell whose child a signal killed,
-// which is what scripts saw when the C tool was killed.
-func signalExit(sig os.Signal) exitCode {
-	if n, ok := sig.(syscall.Signal); ok {
-		return exitCode(128 + int(n))
-	}
-	return 1
-}
 
 func isInterrupt(sig os.Signal) bool { return sig == os.Interrupt }
 
@@ -112,11 +97,11 @@ func (s *session) watch(w *drops.Watch) error {
 	switch {
 	case s.outputFailed() != nil:
 		fmt.Fprintf(s.stderr, "dropwatch: writing output: %v\n", s.outputFailed())
-		return exitCode(1)
+		return repl.ExitCode(1)
 	case p.PcapFailed():
-		return exitCode(1)
+		return repl.ExitCode(1)
 	case exit != nil:
-		return signalExit(exit)
+		return repl.SignalExit(exit)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
@@ -49,7 +50,7 @@ func (a *app) once(s *session, o options) int {
 		defer closePcap()
 	}
 	ran, err := s.monitor()
-	var ec exitCode
+	var ec repl.ExitCode
 	switch {
 	case errors.As(err, &ec) && ec == 1:
 		s.cleanup()

@@ -1,8 +1,10 @@
 // Package repl is dropwatch's interactive prompt without its commands: it
 // reads command lines, from a terminal with line editing or from a pipe as
 // GNU readline does, while the program keeps watching for signals; it
-// dispatches them through a command table (Command), which also gives the
-// help text and tab completion; and it says where the history is kept.
+// runs them (Serve) through a command table (Command), which also gives
+// the help text and tab completion, until a command, the end of input or
+// a signal ends the prompt with an exit status; and it says where the
+// history is kept.
 package repl
 
 import (
