@@ -4,8 +4,6 @@ package main
 // expression given as trailing arguments, as tcpdump takes it.
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/dropwatch-go/dropwatch/internal/report"
@@ -67,31 +65,4 @@ func (o *options) compileFilter() error {
 	o.filter.Expr, o.filter.Links = f, &report.LinkTypes{}
 	o.packetFilter("filter")
 	return nil
-}
-
-// topByArg takes "--by GROUP" (or "--by=GROUP") out of the top command's
-// arguments; def is the grouping without it.
-func topByArg(args []string, def report.Group) (report.Group, []string, error) {
-	var rest []string
-	by := def
-	for i := 0; i < len(args); i++ {
-		name, ok := strings.CutPrefix(args[i], "--by=")
-		switch {
-		case ok:
-		case args[i] == "--by" && i+1 < len(args):
-			i++
-			name = args[i]
-		case args[i] == "--by":
-			return by, nil, errors.New("--by needs a grouping")
-		default:
-			rest = append(rest, args[i])
-			continue
-		}
-		g, err := report.ParseGroup(name)
-		if err != nil {
-			return by, nil, fmt.Errorf("invalid grouping %q: %v", name, err)
-		}
-		by = g
-	}
-	return by, rest, nil
 }

@@ -104,21 +104,14 @@ func (a *app) finalOut(s *session, o options) io.Writer {
 // final prints the table of the monitoring that just ended, with its
 // losses, or the final JSON line.
 func (s *session) final(w io.Writer) error {
-	if s.topBy != report.BySite {
-		rows := s.notes.Groups.Rows(s.topBy)
-		if s.json {
-			return report.NewJSONWriter(w).FinalGroups(time.Since(s.began), s.topBy, rows, s.notes.Groups.Total(), s.lastLosses)
-		}
-		if err := report.WriteGroupTable(w, s.topBy, rows, s.notes.Groups.Total(), s.lastLosses, 0); err != nil {
-			return err
-		}
-		return s.writeCounterSection(w)
+	switch {
+	case s.json && s.topBy != report.BySite:
+		g := &s.notes.Groups
+		return report.NewJSONWriter(w).FinalGroups(time.Since(s.began), s.topBy, g.Rows(s.topBy), g.Total(), s.lastLosses)
+	case s.json:
+		return report.NewJSONWriter(w).Final(time.Since(s.began), s.table.Rows(), s.table.Total(), s.lastLosses)
 	}
-	rows, total := s.table.Rows(), s.table.Total()
-	if s.json {
-		return report.NewJSONWriter(w).Final(time.Since(s.began), rows, total, s.lastLosses)
-	}
-	if err := report.WriteTable(w, rows, total, s.lastLosses, 0); err != nil {
+	if err := report.WriteTop(w, s.topBy, s.table, &s.notes.Groups, s.lastLosses, 0); err != nil {
 		return err
 	}
 	return s.writeCounterSection(w)

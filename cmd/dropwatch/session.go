@@ -349,7 +349,7 @@ func (s *session) cleanup() {
 // drops since the last start, most first, and its losses.
 func (s *session) top(args []string) error {
 	const usage = "usage: top [N] [--by site|flow|reason|interface|comm], N the number of rows to show, from 1"
-	by, args, err := topByArg(args, s.topBy)
+	by, args, err := report.CutGroupArg(args, s.topBy)
 	if err != nil {
 		return fmt.Errorf("%v: %s", err, usage)
 	}
@@ -366,11 +366,7 @@ func (s *session) top(args []string) error {
 		return errors.New(usage)
 	}
 	var b strings.Builder
-	if by == report.BySite {
-		report.WriteTable(&b, s.table.Rows(), s.table.Total(), s.lastLosses, n)
-	} else {
-		report.WriteGroupTable(&b, by, s.notes.Groups.Rows(by), s.notes.Groups.Total(), s.lastLosses, n)
-	}
+	report.WriteTop(&b, by, s.table, &s.notes.Groups, s.lastLosses, n)
 	s.writeCounterSection(&b)
 	s.out.Print(b.String())
 	return nil

@@ -1,7 +1,9 @@
 package report
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -43,4 +45,40 @@ func ParseGroup(s string) (Group, error) {
 		}
 	}
 	return 0, fmt.Errorf("want %s", strings.Join(groupNames[:], ", "))
+}
+
+// CutGroupArg takes "--by GROUP" (or "--by=GROUP") out of a command's
+// arguments (the REPL's top); def is the grouping without it, and rest are
+// the other arguments, in order.
+func CutGroupArg(args []string, def Group) (by Group, rest []string, err error) {
+	by = def
+	for i := 0; i < len(args); i++ {
+		name, ok := strings.CutPrefix(args[i], "--by=")
+		switch {
+		case ok:
+		case args[i] == "--by" && i+1 < len(args):
+			i++
+			name = args[i]
+		case args[i] == "--by":
+			return by, nil, errors.New("--by needs a grouping")
+		default:
+			rest = append(rest, args[i])
+			continue
+		}
+		g, err := ParseGroup(name)
+		if err != nil {
+			return by, nil, fmt.Errorf("invalid grouping %q: %v", name, err)
+		}
+		by = g
+	}
+	return by, rest, nil
+}
+
+// WriteTop writes the top table grouped by by: WriteTable of t for BySite,
+// else WriteGroupTable of g; at most maxRows rows when it is above 0.
+func WriteTop(w io.Writer, by Group, t *Table, g *Groups, l Losses, maxRows int) error {
+	if by == BySite {
+		return WriteTable(w, t.Rows(), t.Total(), l, maxRows)
+	}
+	return WriteGroupTable(w, by, g.Rows(by), g.Total(), l, maxRows)
 }
