@@ -87,7 +87,7 @@ func completionSpec(formats []string) completion.Spec {
 	args, descs := optionArgs(), optionDescriptions()
 	for _, o := range longOptions {
 		spec.Options = append(spec.Options, completion.Option{
-			Name: o.name, Short: o.short, HasArg: o.hasArg, Arg: args[o.name], Desc: descs[o.name],
+			Name: o.Name, Short: o.Short, HasArg: o.HasArg, Arg: args[o.Name], Desc: descs[o.Name],
 		})
 	}
 	return spec

@@ -19,10 +19,10 @@ const testFormat = "../../pkg/skbtrace/testdata/kfree_skb-6.1.0-56-amd64.format"
 func TestCompletionCoversOptions(t *testing.T) {
 	args := optionArgs()
 	for _, o := range longOptions {
-		if _, ok := args[o.name]; ok != o.hasArg {
-			t.Errorf("--%s: takes an argument %v, in optionArgs %v", o.name, o.hasArg, ok)
+		if _, ok := args[o.Name]; ok != o.HasArg {
+			t.Errorf("--%s: takes an argument %v, in optionArgs %v", o.Name, o.HasArg, ok)
 		}
-		delete(args, o.name)
+		delete(args, o.Name)
 	}
 	for name := range args {
 		t.Errorf("optionArgs has %q, which is no option", name)
@@ -34,9 +34,9 @@ func TestCompletionCoversOptions(t *testing.T) {
 func TestOptionDescriptions(t *testing.T) {
 	descs := optionDescriptions()
 	for _, o := range longOptions {
-		d := descs[o.name]
+		d := descs[o.Name]
 		if d == "" || len(d) > maxDescription || strings.Count(d, "(") != strings.Count(d, ")") {
-			t.Errorf("--%s: description %q", o.name, d)
+			t.Errorf("--%s: description %q", o.Name, d)
 		}
 	}
 	if got, want := descs["lmethod"], "how summary alerts name drop locations"; got != want {

@@ -30,14 +30,14 @@ type counterOptions struct {
 
 // counterFlags are the rows of longOptions for counters.
 var counterFlags = []longOption{
-	{name: "counters", set: func(o *options, _ string) error { o.ctr.counters = true; return nil }},
-	{name: "interval", hasArg: true, set: setInterval, values: "a duration such as 1s"},
-	{name: "all", set: func(o *options, _ string) error {
+	{Name: "counters", Set: func(o *options, _ string) error { o.ctr.counters = true; return nil }},
+	{Name: "interval", HasArg: true, Set: setInterval, Values: "a duration such as 1s"},
+	{Name: "all", Set: func(o *options, _ string) error {
 		o.ctr.all = true
 		o.ctr.given = append(o.ctr.given, "all")
 		return nil
 	}},
-	{name: "explain", hasArg: true, optArg: true, set: func(o *options, arg string) error {
+	{Name: "explain", HasArg: true, OptArg: true, Set: func(o *options, arg string) error {
 		o.ctr.explain, o.ctr.explainName = true, arg
 		return nil
 	}},

@@ -11,26 +11,26 @@ import (
 )
 
 var filterOptions = []longOption{
-	{name: "filter", hasArg: true, set: onceFlag("filter", func(o *options, arg string) error {
+	{Name: "filter", HasArg: true, Set: onceFlag("filter", func(o *options, arg string) error {
 		o.exprFlag = append(o.exprFlag, arg)
 		return nil
-	}), values: "a pcap-filter expression such as 'udp and dst port 53'"},
-	{name: "host", hasArg: true, set: onceFlag("host", func(o *options, arg string) error {
+	}), Values: "a pcap-filter expression such as 'udp and dst port 53'"},
+	{Name: "host", HasArg: true, Set: onceFlag("host", func(o *options, arg string) error {
 		o.exprShort = append(o.exprShort, "host "+arg)
 		return nil
-	}), values: "an IPv4 or IPv6 address"},
-	{name: "port", hasArg: true, set: onceFlag("port", func(o *options, arg string) error {
+	}), Values: "an IPv4 or IPv6 address"},
+	{Name: "port", HasArg: true, Set: onceFlag("port", func(o *options, arg string) error {
 		o.exprShort = append(o.exprShort, "port "+arg)
 		return nil
-	}), values: "a port number"},
-	{name: "flows", set: onceFlag("flows", func(o *options, _ string) error { o.flows = true; return nil })},
-	{name: "top-by", hasArg: true, set: onceFlag("top-by", func(o *options, arg string) (err error) {
+	}), Values: "a port number"},
+	{Name: "flows", Set: onceFlag("flows", func(o *options, _ string) error { o.flows = true; return nil })},
+	{Name: "top-by", HasArg: true, Set: onceFlag("top-by", func(o *options, arg string) (err error) {
 		o.topBy, err = report.ParseGroup(arg)
 		if err != nil {
 			err = usageErrorf("invalid --top-by '%s': %v", arg, err)
 		}
 		return err
-	}), values: "site, flow, reason, interface or comm"},
+	}), Values: "site, flow, reason, interface or comm"},
 }
 
 // filterExpr joins the filter flags into one expression: --host, --port,

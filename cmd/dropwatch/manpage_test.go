@@ -70,9 +70,9 @@ func TestManPageOptions(t *testing.T) {
 	}
 	var table []string
 	for _, o := range longOptions {
-		table = append(table, "--"+o.name)
-		if o.short != 0 {
-			table = append(table, "-"+string(o.short))
+		table = append(table, "--"+o.Name)
+		if o.Short != 0 {
+			table = append(table, "-"+string(o.Short))
 		}
 	}
 	documented := flagsIn(strings.Join(manTags(manSection(t, "../../man/dropwatch.1", "OPTIONS")), "\n"))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,43 +70,35 @@ type unknownMethodError struct{ method string }
 func (e unknownMethodError) Error() string { return fmt.Sprintf(fmtUnknownMethod, e.method) }
 
 // longOption is an option of the C tool's getopt_long table, or one that
-// dropwatch adds.
-type longOption struct {
-	name   string
-	hasArg bool
-	optArg bool // the argument is optional: --opt=ARG, or --opt ARG when ARG is no option
-	short  byte // 0 when the option has no short form
-	set    func(o *options, arg string) error
-	// values says what the argument may be, when it is missing.
-	values string
-}
+// dropwatch adds, with what it sets (internal/getopt).
+type longOption = getopt.Flag[options]
 
 var longOptions = append([]longOption{
-	{name: "lmethod", hasArg: true, short: 'l', set: setLookup, values: "kas, none or list"},
-	{name: "kallsyms", hasArg: true, set: func(o *options, arg string) error { o.kallsyms = arg; return nil }, values: "a file in /proc/kallsyms format"},
-	{name: "backend", hasArg: true, set: setBackend, values: strings.Join(backendNames, ", ")},
-	{name: "force", set: func(o *options, _ string) error { o.force = true; return nil }},
-	{name: "passive", set: func(o *options, _ string) error { o.passive = true; return nil }},
-	{name: "stack", set: func(o *options, _ string) error { o.stack = true; return nil }},
-	{name: "once", hasArg: true, set: setOnce, values: "a duration such as 10s, or a number of seconds"},
-	{name: "mode", hasArg: true, set: onceFlag("mode", setMode), values: "summary or packet"},
-	{name: "limit", hasArg: true, set: onceFlag("limit", func(o *options, arg string) (err error) {
+	{Name: "lmethod", HasArg: true, Short: 'l', Set: setLookup, Values: "kas, none or list"},
+	{Name: "kallsyms", HasArg: true, Set: func(o *options, arg string) error { o.kallsyms = arg; return nil }, Values: "a file in /proc/kallsyms format"},
+	{Name: "backend", HasArg: true, Set: setBackend, Values: strings.Join(backendNames, ", ")},
+	{Name: "force", Set: func(o *options, _ string) error { o.force = true; return nil }},
+	{Name: "passive", Set: func(o *options, _ string) error { o.passive = true; return nil }},
+	{Name: "stack", Set: func(o *options, _ string) error { o.stack = true; return nil }},
+	{Name: "once", HasArg: true, Set: setOnce, Values: "a duration such as 10s, or a number of seconds"},
+	{Name: "mode", HasArg: true, Set: onceFlag("mode", setMode), Values: "summary or packet"},
+	{Name: "limit", HasArg: true, Set: onceFlag("limit", func(o *options, arg string) (err error) {
 		o.limit, err = parseFlagCount("limit", arg, 64)
 		return err
-	}), values: "a number"},
-	{name: "trunc", hasArg: true, set: onceFlag("trunc", func(o *options, arg string) error { return setLength(&o.trunc, "trunc", arg) }), values: "a number"},
-	{name: "queue", hasArg: true, set: onceFlag("queue", func(o *options, arg string) error { return setLength(&o.queue, "queue", arg) }), values: "a number"},
-	{name: "sw", set: onceFlag("sw", func(o *options, _ string) error { o.sw = true; return nil })},
-	{name: "hw", set: onceFlag("hw", func(o *options, _ string) error { o.hw = true; return nil })},
-	{name: "json", set: onceFlag("json", func(o *options, _ string) error { o.json = true; return nil })},
-	{name: "write", hasArg: true, short: 'w', set: onceFlag("write", func(o *options, arg string) error { o.write = arg; return nil }), values: "a pcap file, or - for standard output"},
-	{name: "reason", hasArg: true, set: onceFlag("reason", setReason), values: "drop reason names such as NO_SOCKET"},
-	{name: "symbol", hasArg: true, set: onceFlag("symbol", setSymbol), values: "a regular expression"},
-	{name: "proto", hasArg: true, set: onceFlag("proto", setProto), values: "ipv4, ipv6, arp or an EtherType"},
-	{name: "ifindex", hasArg: true, set: onceFlag("ifindex", setIfindex), values: "a number"},
-	{name: "help", short: 'h', set: func(o *options, _ string) error { o.help = true; return nil }},
-	{name: "version", set: func(o *options, _ string) error { o.version = true; return nil }},
-	{name: "completion", hasArg: true, set: setCompletion, values: strings.Join(completionShells, ", ")},
+	}), Values: "a number"},
+	{Name: "trunc", HasArg: true, Set: onceFlag("trunc", func(o *options, arg string) error { return setLength(&o.trunc, "trunc", arg) }), Values: "a number"},
+	{Name: "queue", HasArg: true, Set: onceFlag("queue", func(o *options, arg string) error { return setLength(&o.queue, "queue", arg) }), Values: "a number"},
+	{Name: "sw", Set: onceFlag("sw", func(o *options, _ string) error { o.sw = true; return nil })},
+	{Name: "hw", Set: onceFlag("hw", func(o *options, _ string) error { o.hw = true; return nil })},
+	{Name: "json", Set: onceFlag("json", func(o *options, _ string) error { o.json = true; return nil })},
+	{Name: "write", HasArg: true, Short: 'w', Set: onceFlag("write", func(o *options, arg string) error { o.write = arg; return nil }), Values: "a pcap file, or - for standard output"},
+	{Name: "reason", HasArg: true, Set: onceFlag("reason", setReason), Values: "drop reason names such as NO_SOCKET"},
+	{Name: "symbol", HasArg: true, Set: onceFlag("symbol", setSymbol), Values: "a regular expression"},
+	{Name: "proto", HasArg: true, Set: onceFlag("proto", setProto), Values: "ipv4, ipv6, arp or an EtherType"},
+	{Name: "ifindex", HasArg: true, Set: onceFlag("ifindex", setIfindex), Values: "a number"},
+	{Name: "help", Short: 'h', Set: func(o *options, _ string) error { o.help = true; return nil }},
+	{Name: "version", Set: func(o *options, _ string) error { o.version = true; return nil }},
+	{Name: "completion", HasArg: true, Set: setCompletion, Values: strings.Join(completionShells, ", ")},
 }, filterOptions...)
 
 func init() { longOptions = append(longOptions, counterFlags...) }
@@ -129,41 +120,26 @@ var usageText string
 // dropwatch takes them as a filter expression, as tcpdump does.
 func parseArgs(args []string) (options, error) {
 	o := options{backend: backendAuto}
-	lookupGiven := false
-	table := make([]getopt.Option, len(longOptions))
-	for i, l := range longOptions {
-		table[i] = getopt.Option{Name: l.name, Short: l.short, HasArg: l.hasArg, OptArg: l.optArg}
-	}
 	// The C tool's only long option, --lmethod, keeps every abbreviation
 	// it had ("--l"), whatever options dropwatch adds.
-	p := getopt.Parser{Args: args, Long: table, MinAbbrev: 1, Prefer: "lmethod"}
-	for {
-		opt, arg, more, err := p.Next()
-		if !more {
-			break
-		}
-		if err != nil {
-			return o, optionError(err)
-		}
-		i := slices.IndexFunc(longOptions, func(l longOption) bool { return l.name == opt.Name })
-		if err := longOptions[i].set(&o, arg); err != nil {
-			return o, err
-		}
-		lookupGiven = lookupGiven || opt.Name == "lmethod"
-		if o.list || o.help || o.version || o.completion != "" {
-			return o, nil
-		}
+	p := getopt.Parser{Args: args, MinAbbrev: 1, Prefer: "lmethod"}
+	operands, stopped, err := getopt.Parse(p, longOptions, &o, (*options).acts)
+	if err != nil || stopped {
+		return o, optionError(err)
 	}
-	o.exprArgs = p.Operands()
-	return done(o, lookupGiven)
+	o.exprArgs = operands
+	return done(o)
 }
+
+// acts is true when an option that ends the program at once was given.
+func (o *options) acts() bool { return o.list || o.help || o.version || o.completion != "" }
 
 // optionError words getopt's complaint as dropwatch's usage errors do:
 // with the options or the values the option takes.
 func optionError(err error) error {
 	var e *getopt.Error
 	if !errors.As(err, &e) {
-		return usageError{err.Error()}
+		return err // a Set's own, or nil
 	}
 	switch e.Kind {
 	case getopt.Unrecognized:
@@ -173,27 +149,27 @@ func optionError(err error) error {
 	case getopt.Ambiguous:
 		return usageErrorf("option '--%s' is ambiguous; possibilities: --%s", e.Name, strings.Join(e.Matches, " --"))
 	case getopt.MissingArgument:
-		i := slices.IndexFunc(longOptions, func(l longOption) bool { return l.name == e.Name })
-		return usageErrorf("%v: %s", e, longOptions[i].values)
+		f, _ := getopt.FindFlag(longOptions, e.Name)
+		return usageErrorf("%v: %s", e, f.Values)
 	}
 	return usageError{e.Error()}
 }
 
 // done applies the defaults and checks the options.
-func done(o options, lookupGiven bool) (options, error) {
+func done(o options) (options, error) {
 	if o.once == 0 && len(o.exprArgs) > 0 {
 		return o, usageErrorf("unexpected argument '%s': a filter expression needs --once DURATION", o.exprArgs[0])
 	}
 	if err := o.compileFilter(); err != nil {
 		return o, err
 	}
-	o = finish(o, lookupGiven)
+	o = finish(o)
 	return o, o.check()
 }
 
 // check refuses combinations of options that cannot work.
 func (o options) check() error {
-	if o.list || o.help || o.version || o.completion != "" {
+	if o.acts() {
 		return nil
 	}
 	if err := o.checkCounters(); err != nil || o.ctr.counters || o.ctr.explain {
@@ -224,14 +200,15 @@ func (o options) check() error {
 }
 
 // finish applies the defaults that depend on several options.
-func finish(o options, lookupGiven bool) options {
+func finish(o options) options {
 	// dwdump's captures and the packet filters are of packet alerts.
 	if o.mode == "" && !o.passive && (o.write != "" || o.packetFilterFlag != "") {
 		o.mode = "packet"
 	}
 	if o.lookup == "" {
 		o.lookup = lookupNone
-		if o.kallsyms != "" && !lookupGiven {
+		// Without -l (which set o.lookup), --kallsyms means kas.
+		if o.kallsyms != "" {
 			o.lookup = lookupKas
 		}
 	}

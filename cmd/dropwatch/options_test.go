@@ -103,8 +103,8 @@ func TestParseArgsErrors(t *testing.T) {
 // the argument may be when it is missing.
 func TestEveryArgumentNamesItsValues(t *testing.T) {
 	for _, o := range longOptions {
-		if o.hasArg && !o.optArg && o.values == "" {
-			t.Errorf("--%s takes an argument but says nothing of its values", o.name)
+		if o.HasArg && !o.OptArg && o.Values == "" {
+			t.Errorf("--%s takes an argument but says nothing of its values", o.Name)
 		}
 	}
 }
