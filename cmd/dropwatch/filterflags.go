@@ -33,22 +33,15 @@ var filterOptions = []longOption{
 	}), Values: "site, flow, reason, interface or comm"},
 }
 
-// filterExpr joins the filter flags into one expression: --host, --port,
-// each --filter and the trailing arguments (one expression, as tcpdump
-// takes them), with "and", the expressions parenthesized.
+// filterExpr joins the filter flags into one expression
+// (pcapfilter.Join): --host, --port, each --filter and the trailing
+// arguments (one expression, as tcpdump takes them).
 func (o *options) filterExpr() string {
 	exprs := o.exprFlag[:len(o.exprFlag):len(o.exprFlag)]
 	if len(o.exprArgs) > 0 {
 		exprs = append(exprs, strings.Join(o.exprArgs, " "))
 	}
-	parts := append([]string(nil), o.exprShort...)
-	for _, e := range exprs {
-		if len(o.exprShort)+len(exprs) > 1 {
-			e = "(" + e + ")"
-		}
-		parts = append(parts, e)
-	}
-	return strings.Join(parts, " and ")
+	return pcapfilter.Join(o.exprShort, exprs)
 }
 
 // compileFilter compiles the filter flags' expression into o.filter; an

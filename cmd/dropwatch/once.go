@@ -133,9 +133,9 @@ func (a *app) openPcap(s *session, o options) (func(), error) {
 	} else {
 		s.quietAlerts = true
 	}
-	snap := uint32(nlpcap.DefaultSnapLen)
-	if o.trunc != nil && *o.trunc != 0 && *o.trunc < 0xffff {
-		snap = *o.trunc + nlpcap.SnapLenSlack
+	var snap uint32 = nlpcap.DefaultSnapLen
+	if o.trunc != nil {
+		snap = nlpcap.SnapLenFor(*o.trunc)
 	}
 	pw, err := nlpcap.NewWriter(out, nlpcap.Options{SnapLen: snap})
 	if err == nil {

@@ -84,7 +84,7 @@ func defaultOptions() options {
 
 // snapLen is the pcap snapshot length: the truncation length plus room for
 // the headers around the payload, as dwdump computes it.
-func (o options) snapLen() uint32 { return o.trunc + nlpcap.SnapLenSlack }
+func (o options) snapLen() uint32 { return nlpcap.SnapLenFor(o.trunc) }
 
 // monitors reports whether dwdump configures and starts the kernel's
 // monitor itself (dwdump's need_mon): not with -p, -q, -s or -e.

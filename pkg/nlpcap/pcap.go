@@ -52,6 +52,17 @@ const SnapLenSlack = 2048
 // truncation length, 0xffff, plus SnapLenSlack.
 const DefaultSnapLen = 0xffff + SnapLenSlack
 
+// SnapLenFor is the snapshot length of a capture whose packet alerts are
+// truncated to trunc bytes, as dwdump computes it: trunc plus
+// SnapLenSlack, where a trunc of 0 (the kernel's "no truncation") or above
+// 0xffff counts as 0xffff, the most NET_DM_ATTR_TRUNC_LEN keeps.
+func SnapLenFor(trunc uint32) uint32 {
+	if trunc == 0 || trunc > 0xffff {
+		return DefaultSnapLen
+	}
+	return trunc + SnapLenSlack
+}
+
 // Options configure a Writer.
 type Options struct {
 	// SnapLen is the file's snapshot length: the most bytes of a record,

@@ -277,3 +277,11 @@ func TestReaderErrors(t *testing.T) {
 		t.Errorf("record cut by the end of file: err = %v, want io.ErrUnexpectedEOF", err)
 	}
 }
+
+func TestSnapLenFor(t *testing.T) {
+	for trunc, want := range map[uint32]uint32{0: DefaultSnapLen, 1: 1 + SnapLenSlack, 1500: 1500 + SnapLenSlack, 0xffff: DefaultSnapLen, 0x10000: DefaultSnapLen, 1 << 31: DefaultSnapLen} {
+		if got := SnapLenFor(trunc); got != want {
+			t.Errorf("SnapLenFor(%d) = %d, want %d", trunc, got, want)
+		}
+	}
+}
