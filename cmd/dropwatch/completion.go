@@ -16,14 +16,8 @@ import (
 // completionShells are the shells --completion writes a script for.
 var completionShells = completion.Shells
 
-// kfreeSkbFormats are where the running kernel's skb:kfree_skb format file
-// may be, tracefs first. The scripts read the drop reason names of --reason
-// from the first one readable (tracefs is usually root's only), at the
-// moment of completion, so that they follow the running kernel.
-var kfreeSkbFormats = []string{
-	"/sys/kernel/tracing/events/skb/kfree_skb/format",
-	"/sys/kernel/debug/tracing/events/skb/kfree_skb/format",
-}
+// kfreeSkbFormats are where the scripts read --reason's names from.
+var kfreeSkbFormats = completion.KfreeSkbFormats
 
 // optionArgs says how the argument of each option that takes one
 // completes; an empty entry completes nothing (a number, a duration, a
@@ -83,14 +77,7 @@ func printCompletion(w io.Writer, shell string) int {
 // completionSpec is what the scripts complete, reading reason names from
 // the first readable file of formats.
 func completionSpec(formats []string) completion.Spec {
-	spec := completion.Spec{ReasonFormats: formats}
-	args, descs := optionArgs(), optionDescriptions()
-	for _, o := range longOptions {
-		spec.Options = append(spec.Options, completion.Option{
-			Name: o.Name, Short: o.Short, HasArg: o.HasArg, Arg: args[o.Name], Desc: descs[o.Name],
-		})
-	}
-	return spec
+	return completion.Spec{Options: completion.FromFlags(longOptions, optionArgs(), usageText), ReasonFormats: formats}
 }
 
 // completionScript returns the script for shell.

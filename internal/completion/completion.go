@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/dropwatch-go/dropwatch/internal/getopt"
 )
 
 // Shells are the shells Script writes for.
@@ -29,6 +31,28 @@ type Option struct {
 	HasArg bool
 	Arg    Arg
 	Desc   string // what zsh and fish show beside it
+}
+
+// KfreeSkbFormats are where the running kernel's skb:kfree_skb format
+// file may be, tracefs first, for Spec.ReasonFormats: the scripts read the
+// drop reason names from the first one readable (tracefs is usually
+// root's only), at the moment of completion, so that they follow the
+// running kernel.
+var KfreeSkbFormats = []string{
+	"/sys/kernel/tracing/events/skb/kfree_skb/format",
+	"/sys/kernel/debug/tracing/events/skb/kfree_skb/format",
+}
+
+// FromFlags are the options of a getopt table: how each argument
+// completes is args[name], and the description that of the --help text
+// help (Descriptions).
+func FromFlags[T any](flags []getopt.Flag[T], args map[string]Arg, help string) []Option {
+	descs := Descriptions(help)
+	opts := make([]Option, len(flags))
+	for i, f := range flags {
+		opts[i] = Option{Name: f.Name, Short: f.Short, HasArg: f.HasArg, Arg: args[f.Name], Desc: descs[f.Name]}
+	}
+	return opts
 }
 
 // Spec is what the scripts are made of.

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dropwatch-go/dropwatch/internal/getopt"
 )
 
 // The scripts themselves are run in real shells by cmd/dropwatch's tests
@@ -53,5 +55,19 @@ func TestScript(t *testing.T) {
 				t.Errorf("%s script lacks %q:\n%s", shell, w, got)
 			}
 		}
+	}
+}
+
+func TestFromFlags(t *testing.T) {
+	type opts struct{}
+	flags := []getopt.Flag[opts]{{Name: "write", Short: 'w', HasArg: true}, {Name: "force"}}
+	help := "Usage: x [OPTIONS]\n  -w, --write FILE    write the capture. More words.\n      --force         send STOP first\n"
+	got := FromFlags(flags, map[string]Arg{"write": {Files: true}}, help)
+	want := []Option{
+		{Name: "write", Short: 'w', HasArg: true, Arg: Arg{Files: true}, Desc: Descriptions(help)["write"]},
+		{Name: "force", Desc: Descriptions(help)["force"]},
+	}
+	if diff := cmp.Diff(want, got); diff != "" || want[0].Desc == "" {
+		t.Errorf("FromFlags (-want +got):\n%s", diff)
 	}
 }
