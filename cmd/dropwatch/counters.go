@@ -5,8 +5,6 @@ package main
 // grew (pkg/counters), printed by internal/report.
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -156,17 +154,9 @@ func (s *session) countersCmd(args []string) error {
 	case len(args) > 0:
 		return fmt.Errorf("usage: counters [all]")
 	}
-	d, err := s.ctr.Since(context.Background())
-	switch {
-	case errors.Is(err, counters.ErrNoBaseline):
-		return fmt.Errorf("the counters cannot be read here")
-	case err != nil:
-		return err
-	}
 	var b strings.Builder
-	report.WriteCounterTotals(&b, d, all)
-	if note := report.PrivilegeNote(d.Errors); note != "" {
-		b.WriteString(note + "\n")
+	if err := countersmode.Since(&b, s.ctr, all); err != nil {
+		return err
 	}
 	s.out.Print(b.String())
 	return nil
@@ -177,12 +167,10 @@ func (s *session) explainCmd(args []string) error {
 	if len(args) != 1 {
 		return fmt.Errorf("usage: explain NAME, a counter (UdpRcvbufErrors, softnet/dropped) or a drop reason (NO_SOCKET)")
 	}
-	entries := counters.Explain(args[0])
-	if len(entries) == 0 {
-		return fmt.Errorf("no explanation of %q", args[0])
-	}
 	var b strings.Builder
-	report.WriteExplain(&b, entries)
+	if err := countersmode.ExplainOne(&b, args[0]); err != nil {
+		return err
+	}
 	s.out.Print(b.String())
 	return nil
 }

@@ -6,9 +6,11 @@ package countersmode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/dropwatch-go/dropwatch/internal/report"
@@ -113,4 +115,35 @@ func Explain(stdout, stderr io.Writer, name string) bool {
 		}
 	}
 	return report.WriteExplain(stdout, entries) == nil
+}
+
+// Since writes the counters that grew in win since its baseline (all:
+// every counter that moved), as the REPL's counters command shows them,
+// with a note when privileges were missing. A nil win, or one without a
+// baseline, is an error that says the counters cannot be read.
+func Since(w io.Writer, win *counters.Window, all bool) error {
+	d, err := win.Since(context.Background())
+	switch {
+	case errors.Is(err, counters.ErrNoBaseline):
+		return errors.New("the counters cannot be read here")
+	case err != nil:
+		return err
+	}
+	var b strings.Builder
+	report.WriteCounterTotals(&b, d, all)
+	if note := report.PrivilegeNote(d.Errors); note != "" {
+		b.WriteString(note + "\n")
+	}
+	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+// ExplainOne writes the explanations of name, a counter or a drop reason;
+// none is an error.
+func ExplainOne(w io.Writer, name string) error {
+	entries := counters.Explain(name)
+	if len(entries) == 0 {
+		return fmt.Errorf("no explanation of %q", name)
+	}
+	return report.WriteExplain(w, entries)
 }

@@ -115,3 +115,34 @@ func TestExplain(t *testing.T) {
 		t.Error("Explain to a broken pipe succeeded")
 	}
 }
+
+func TestSince(t *testing.T) {
+	var b strings.Builder
+	if err := Since(&b, nil, false); err == nil || err.Error() != "the counters cannot be read here" || b.Len() != 0 {
+		t.Errorf("Since(nil) = %v, wrote %q", err, b.String())
+	}
+	win := counters.NewWindow(&step{})
+	if err := Since(&b, win, false); err == nil || err.Error() != "the counters cannot be read here" {
+		t.Errorf("Since without a baseline = %v", err)
+	}
+	win.Start(context.Background())
+	if err := Since(&b, win, true); err != nil || !strings.HasPrefix(b.String(), "Counters that grew in 1.00 s:\n") || !strings.Contains(b.String(), "dropped") {
+		t.Errorf("Since = %v, wrote:\n%s", err, b.String())
+	}
+	failing := counters.NewWindow(&step{failAt: 2})
+	failing.Start(context.Background())
+	if err := Since(&b, failing, false); err == nil || err.Error() != "netlink: timeout" {
+		t.Errorf("Since with a failing snapshot = %v", err)
+	}
+}
+
+func TestExplainOne(t *testing.T) {
+	var b strings.Builder
+	if err := ExplainOne(&b, "softnet/dropped"); err != nil || !strings.HasPrefix(b.String(), "softnet/dropped (drop)\n  meaning: ") {
+		t.Errorf("ExplainOne = %v, wrote %q", err, b.String())
+	}
+	b.Reset()
+	if err := ExplainOne(&b, "nothing"); err == nil || err.Error() != `no explanation of "nothing"` || b.Len() != 0 {
+		t.Errorf("ExplainOne(nothing) = %v, wrote %q", err, b.String())
+	}
+}
