@@ -66,15 +66,9 @@ func (a *app) main(args []string) int {
 	// The file is read when monitoring needs it (pkg/drops/symbols.go).
 	var syms *drops.Symbols
 	if opts.lookup == lookupKas {
+		// A mistyped --kallsyms or an unreadable file is said at once.
 		warnSymbols := func(err error) { fmt.Fprintln(a.stderr, report.SymbolsUnusable(opts.kallsyms, err)) }
-		file, err := a.loadSymbols(opts.kallsyms)
-		if err != nil {
-			// A mistyped --kallsyms or an unreadable file: say so now, even
-			// if no lookup ever happens.
-			warnSymbols(err)
-			file = drops.UnusableFile{}
-		}
-		syms = drops.NewSymbols(file, warnSymbols)
+		syms = drops.LoadSymbols(opts.kallsyms, a.loadSymbols, warnSymbols)
 	}
 
 	// As in the C tool, the kernel side comes first, then the lookup.

@@ -29,7 +29,7 @@ func optionArgs() map[string]completion.Arg {
 		"kallsyms":   {Files: true},
 		"backend":    {Words: backendNames},
 		"once":       {},
-		"mode":       {Words: settingValues("set", "alertmode")},
+		"mode":       {Words: repl.Values(commands, "set", "alertmode")},
 		"limit":      {},
 		"trunc":      {},
 		"queue":      {},
@@ -46,13 +46,6 @@ func optionArgs() map[string]completion.Arg {
 		"interval":   {},
 		"explain":    {},
 	}
-}
-
-// settingValues are the values the REPL completes for a command's setting.
-func settingValues(cmd, setting string) []string {
-	c, _ := repl.Lookup(commands, cmd)
-	s, _ := repl.Lookup(c.Sub, setting)
-	return s.Values
 }
 
 // setCompletion is --completion SHELL.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/dropwatch-go/dropwatch/internal/countersmode"
 	"github.com/dropwatch-go/dropwatch/internal/repl"
-	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/counters"
 )
 
@@ -133,15 +132,6 @@ func (a *app) sessionCounters() counterReader {
 		return nil
 	}
 	return r
-}
-
-// writeCounterSection writes, after the top table, the counters that grew
-// during the same monitoring.
-func (s *session) writeCounterSection(w io.Writer) error {
-	if d := s.ctr.Last(); d != nil {
-		return report.WriteCountersGrew(w, *d, s.table.Rows())
-	}
-	return nil
 }
 
 // countersCmd is the REPL's counters: what moved since the last start, or

@@ -15,6 +15,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/dropwatch-go/dropwatch/internal/countersmode"
 	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
@@ -114,7 +115,7 @@ func (s *session) final(w io.Writer) error {
 	if err := report.WriteTop(w, s.topBy, s.table, &s.notes.Groups, s.lastLosses, 0); err != nil {
 		return err
 	}
-	return s.writeCounterSection(w)
+	return countersmode.WriteGrew(w, s.ctr, s.table.Rows())
 }
 
 // openPcap starts the -w capture as dwdump does: the pcap header, then

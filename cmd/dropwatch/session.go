@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dropwatch-go/dropwatch/internal/countersmode"
 	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/counters"
@@ -367,7 +368,7 @@ func (s *session) top(args []string) error {
 	}
 	var b strings.Builder
 	report.WriteTop(&b, by, s.table, &s.notes.Groups, s.lastLosses, n)
-	s.writeCounterSection(&b)
+	countersmode.WriteGrew(&b, s.ctr, s.table.Rows())
 	s.out.Print(b.String())
 	return nil
 }

@@ -147,3 +147,13 @@ func ExplainOne(w io.Writer, name string) error {
 	}
 	return report.WriteExplain(w, entries)
 }
+
+// WriteGrew writes, after the top table of rows, the section of the
+// counters that grew during the same monitoring: the last window of win
+// (report.WriteCountersGrew), or nothing without one.
+func WriteGrew(w io.Writer, win *counters.Window, rows []report.Row) error {
+	if d := win.Last(); d != nil {
+		return report.WriteCountersGrew(w, *d, rows)
+	}
+	return nil
+}

@@ -146,3 +146,19 @@ func TestExplainOne(t *testing.T) {
 		t.Errorf("ExplainOne(nothing) = %v, wrote %q", err, b.String())
 	}
 }
+
+func TestWriteGrew(t *testing.T) {
+	var b strings.Builder
+	if err := WriteGrew(&b, nil, nil); err != nil || b.Len() != 0 {
+		t.Errorf("WriteGrew(nil) = %v, wrote %q", err, b.String())
+	}
+	win := counters.NewWindow(&step{})
+	win.Start(context.Background())
+	if WriteGrew(&b, win, nil); b.Len() != 0 {
+		t.Errorf("WriteGrew of a window not stopped wrote %q", b.String())
+	}
+	win.Stop(context.Background())
+	if err := WriteGrew(&b, win, nil); err != nil || !strings.HasPrefix(b.String(), "Counters that grew in 1.00 s:\n") {
+		t.Errorf("WriteGrew = %v, wrote:\n%s", err, b.String())
+	}
+}

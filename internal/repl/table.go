@@ -183,3 +183,17 @@ func (f HelpFormat) tabTo(s string, col int) string {
 	}
 	return s
 }
+
+// Values are the completions of the argument of the command that path
+// names ("set", "alertmode"), nil when there is no such command.
+func Values[T any](cmds []Command[T], path ...string) []string {
+	var c Command[T]
+	for _, name := range path {
+		var ok bool
+		if c, ok = Lookup(cmds, name); !ok {
+			return nil
+		}
+		cmds = c.Sub
+	}
+	return c.Values
+}

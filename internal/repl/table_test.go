@@ -3,6 +3,7 @@ package repl
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,5 +138,17 @@ func TestCompleter(t *testing.T) {
 		if diff := cmp.Diff(want, gs); diff != "" {
 			t.Errorf("completions of %q (-want +got):\n%s", line, diff)
 		}
+	}
+}
+
+func TestValues(t *testing.T) {
+	if got := Values(testTable, "set", "on"); !slices.Equal(got, []string{"true", "false"}) {
+		t.Errorf("Values(set on) = %q", got)
+	}
+	if got := Values(testTable, "set", "off"); got != nil {
+		t.Errorf("Values(set off) = %q, want nil", got)
+	}
+	if got := Values(testTable, "go"); got != nil {
+		t.Errorf("Values(go) = %q, want nil", got)
 	}
 }

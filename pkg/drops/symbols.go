@@ -228,6 +228,19 @@ func (k *kallsymsFile) Load() (Resolver, error) {
 	return t, nil
 }
 
+// LoadSymbols opens path with open (OpenKallsyms, or a test's fake) at
+// once and returns its resolver (NewSymbols). A file that cannot be opened
+// is reported now, through report, even if no lookup ever happens, and
+// leaves raw addresses.
+func LoadSymbols(path string, open func(string) (SymbolFile, error), report func(error)) *Symbols {
+	file, err := open(path)
+	if err != nil {
+		report(err)
+		file = UnusableFile{}
+	}
+	return NewSymbols(file, report)
+}
+
 // UnusableFile stands for a kallsyms file that could not be opened, which
 // the caller has reported: it leaves raw addresses without another report.
 type UnusableFile struct{}

@@ -211,3 +211,22 @@ func TestKallsymsFileReads(t *testing.T) {
 }
 
 func testSymbols() Resolver { return fixtures.Table() }
+
+// TestLoadSymbols: a file that opens resolves; one that does not is
+// reported once, at once, and leaves raw addresses without more reports.
+func TestLoadSymbols(t *testing.T) {
+	var reports []string
+	report := func(err error) { reports = append(reports, err.Error()) }
+	f := newFakeFile()
+	s := LoadSymbols("kallsyms", func(path string) (SymbolFile, error) { return f, nil }, report)
+	if _, ok := s.Lookup(pcUDP); !ok || len(reports) != 0 {
+		t.Errorf("Lookup with a good file: found %v, reports %q", ok, reports)
+	}
+	s = LoadSymbols("/nonexistent", func(path string) (SymbolFile, error) { return nil, os.ErrNotExist }, report)
+	if diff := cmp.Diff([]string{os.ErrNotExist.Error()}, reports); diff != "" {
+		t.Errorf("reports at load (-want +got):\n%s", diff)
+	}
+	if _, ok := s.Lookup(pcUDP); ok || len(reports) != 1 {
+		t.Errorf("Lookup with an unusable file: found %v, reports %q", ok, reports)
+	}
+}
