@@ -71,18 +71,26 @@ func TestTracepointKernelFilter(t *testing.T) {
 		if !eng.FilterInKernel(tc.reasons, tc.protocols) {
 			t.Fatal("the tracepoint backend does not filter in the kernel")
 		}
-		ours, others := 0, 0
+		ours, deferred, others := 0, 0, 0
 		recs, pid := watchDropgen(t, eng, bin, n)
 		for _, r := range recs {
 			if !r.HasProto || !slices.Contains(tc.protocols, r.Proto) || tc.reasons != nil && !slices.Contains(tc.reasons, r.Reason) {
 				others++
 			}
-			if r.HasTask && r.Task.PID == int32(pid) && r.Location.Symbol == "__udp4_lib_rcv" {
+			if r.Location.Symbol != "__udp4_lib_rcv" || !r.HasTask {
+				continue
+			}
+			switch {
+			case r.Task.PID == int32(pid):
 				ours++
+			case strings.HasPrefix(r.Task.Comm, "ksoftirqd/"):
+				// The softirq ran deferred, under load: maybe ours.
+				deferred++
 			}
 		}
-		if ours != tc.want || others != 0 {
-			t.Errorf("FilterInKernel(%q, %#x): %d drops of dropgen, want %d, and %d others the filter rejects", tc.reasons, tc.protocols, ours, tc.want, others)
+		if ours > tc.want || ours+deferred < tc.want || others != 0 {
+			t.Errorf("FilterInKernel(%q, %#x): %d drops of dropgen and %d by ksoftirqd, want %d, and %d others the filter rejects",
+				tc.reasons, tc.protocols, ours, deferred, tc.want, others)
 		}
 	}
 }
