@@ -94,10 +94,11 @@ func (a *app) main(args []string) int {
 		return 2
 	}
 
-	if tracepoint && len(opts.filter.Reasons) > 0 {
-		// The tracepoint filters reasons in the kernel too; the user-space
-		// filter stays, and counts nothing as filtered out then.
-		eng.FilterReasons(opts.filter.Reasons)
+	if tracepoint && (len(opts.filter.Reasons) > 0 || len(opts.filter.Protos) > 0) {
+		// The tracepoint filters reasons and protocols in the kernel too;
+		// the user-space filter stays, and counts nothing as filtered out
+		// then.
+		eng.FilterInKernel(opts.filter.Reasons, opts.filter.Protos)
 	}
 	if opts.filter.Expr != nil && tracepoint {
 		fmt.Fprintln(a.stderr, "dropwatch: the pcap filters read packet payloads, and the skb:kfree_skb tracepoint backend, which runs here, has none")

@@ -132,14 +132,17 @@ func Open(o Options) (*Engine, error) {
 	return &Engine{k: k, backend: name, diagnosis: d, opts: o}, nil
 }
 
-// FilterReasons asks the kernel to report only drops with these reasons,
-// where it can: the tracepoint's event filter (PERF_EVENT_IOC_SET_FILTER),
-// for the Watches started from now on; NET_DM has no filter. It reports
-// whether the kernel filters; an unknown reason then fails the next Watch.
-func (e *Engine) FilterReasons(reasons []string) bool {
-	f, ok := e.k.(interface{ SetReasons([]string) })
+// FilterInKernel asks the kernel to report only drops with these reasons
+// and protocols (EtherTypes, as dropmon.PacketAlert.Proto), where it can,
+// for the Watches started from now on. The tracepoint sets an event filter
+// (PERF_EVENT_IOC_SET_FILTER, see skbtrace.Format.EventFilter) over its
+// reason field and, where its format has one, its protocol field; NET_DM
+// has no filter. It reports whether the kernel filters; an unknown reason
+// then fails the next Watch.
+func (e *Engine) FilterInKernel(reasons []string, protocols []uint16) bool {
+	f, ok := e.k.(interface{ SetKernelFilter([]string, []uint16) })
 	if ok {
-		f.SetReasons(reasons)
+		f.SetKernelFilter(reasons, protocols)
 	}
 	return ok
 }

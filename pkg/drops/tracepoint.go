@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,16 +29,19 @@ type tracepoint struct {
 	config dropmon.Config
 	lost   uint64 // samples the last tracer lost, for stats
 	cur    Tracer // the open source's tracer, which Stop disables
-	// reasons are the drop reasons the kernel keeps (SetReasons).
-	reasons []string
+	// reasons and protocols are the drops the kernel keeps
+	// (SetKernelFilter).
+	reasons   []string
+	protocols []uint16
 }
 
-// SetReasons makes the tracers opened from now on keep only drops with
-// these reasons, filtered in the kernel (skbtrace.Options.Reasons).
-func (t *tracepoint) SetReasons(reasons []string) {
+// SetKernelFilter makes the tracers opened from now on keep only drops
+// with these reasons and protocols, filtered in the kernel
+// (skbtrace.Options.Reasons and Protocols).
+func (t *tracepoint) SetKernelFilter(reasons []string, protocols []uint16) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.reasons = append([]string(nil), reasons...)
+	t.reasons, t.protocols = slices.Clone(reasons), slices.Clone(protocols)
 }
 
 // Tracer is what the tracepoint backend reads: a *skbtrace.Tracer.
@@ -68,9 +72,9 @@ func newTracepoint(stacks bool) *tracepoint {
 	}
 	t.open = func() (Tracer, error) {
 		t.mu.Lock()
-		reasons := t.reasons
+		reasons, protocols := t.reasons, t.protocols
 		t.mu.Unlock()
-		return skbtrace.Open(skbtrace.Options{Clock: skbtrace.ClockRealtime, Stacks: stacks, Reasons: reasons})
+		return skbtrace.Open(skbtrace.Options{Clock: skbtrace.ClockRealtime, Stacks: stacks, Reasons: reasons, Protocols: protocols})
 	}
 	return t
 }

@@ -247,22 +247,55 @@ func cutCString(s string) (text, rest string, ok bool) {
 	return "", s, false
 }
 
-// ReasonFilter returns an event filter (Options.Filter) that keeps the
-// drops with one of these reason names ("NO_SOCKET"), from the format's
-// table of codes; a name the table lacks is an error.
-func (f *Format) ReasonFilter(names []string) (string, error) {
+// EventFilter returns an event filter (Options.Filter) in the kernel's
+// syntax (Documentation/trace/events.rst, "Event filtering";
+// kernel/trace/trace_events_filter.c parses it) that keeps the drops with
+// one of these reason names ("NO_SOCKET") and one of these protocols,
+// each kind only if given: "(reason == 2 || reason == 3) && (protocol ==
+// 2048)". A reason name the format's table lacks is an error. Protocols
+// are EtherTypes in host order, as skb:kfree_skb's protocol field holds
+// them (include/trace/events/skb.h: ntohs(skb->protocol)); a format
+// without that field gets no protocol term, so that the caller's own
+// filter is the only one. The result is empty when nothing is filtered.
+func (f *Format) EventFilter(reasons []string, protocols []uint16) (string, error) {
 	var terms []string
-	for _, n := range names {
-		found := false
-		for code, name := range f.Reasons {
-			if name == n {
-				terms, found = append(terms, "reason == "+strconv.FormatUint(uint64(code), 10)), true
+	if len(reasons) > 0 {
+		var codes []uint32
+		for _, n := range reasons {
+			found := false
+			for code, name := range f.Reasons {
+				if name == n {
+					codes, found = append(codes, code), true
+				}
+			}
+			if !found {
+				return "", fmt.Errorf("skbtrace: no drop reason %q in the tracepoint's format", n)
 			}
 		}
-		if !found {
-			return "", fmt.Errorf("skbtrace: no drop reason %q in the tracepoint's format", n)
-		}
+		terms = append(terms, equalsAny("reason", codes))
 	}
-	slices.Sort(terms)
-	return strings.Join(terms, " || "), nil
+	if _, ok := f.Field("protocol"); ok && len(protocols) > 0 {
+		codes := make([]uint32, len(protocols))
+		for i, p := range protocols {
+			codes[i] = uint32(p)
+		}
+		terms = append(terms, equalsAny("protocol", codes))
+	}
+	if len(terms) < 2 {
+		return strings.Join(terms, ""), nil
+	}
+	return "(" + strings.Join(terms, ") && (") + ")", nil
+}
+
+// equalsAny returns "field == v1 || field == v2 ...", in increasing order
+// without repeats.
+func equalsAny(field string, values []uint32) string {
+	values = slices.Clone(values)
+	slices.Sort(values)
+	values = slices.Compact(values)
+	terms := make([]string, len(values))
+	for i, v := range values {
+		terms[i] = field + " == " + strconv.FormatUint(uint64(v), 10)
+	}
+	return strings.Join(terms, " || ")
 }

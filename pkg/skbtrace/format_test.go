@@ -300,3 +300,50 @@ func TestParseFieldArray(t *testing.T) {
 		t.Errorf("fields (-want +got):\n%s", diff)
 	}
 }
+
+func TestEventFilter(t *testing.T) {
+	fields := []Field{{Name: "protocol", Type: "unsigned short"}, {Name: "reason", Type: "enum skb_drop_reason"}}
+	full := &Format{Fields: fields, Reasons: map[uint32]string{2: "NOT_SPECIFIED", 3: "NO_SOCKET", 10: "TCP_CSUM"}}
+	// The tracepoint has had its protocol field since it was added, so no
+	// kernel lacks it; the case stands for a format that does.
+	noProto := &Format{Fields: fields[1:], Reasons: full.Reasons}
+	real, err := ParseFormat(strings.NewReader(string(readTestdata(t, formatCases[0].file))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := ParseFormat(strings.NewReader(withoutReason(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		f         *Format
+		reasons   []string
+		protocols []uint16
+		want      string
+		wantErr   bool
+	}{
+		{name: "nothing", f: full},
+		{name: "reasons", f: full, reasons: []string{"TCP_CSUM", "NO_SOCKET"}, want: "reason == 3 || reason == 10"},
+		{name: "repeated reason", f: full, reasons: []string{"NO_SOCKET", "NO_SOCKET"}, want: "reason == 3"},
+		{name: "protocols", f: full, protocols: []uint16{0x86dd, 0x0800}, want: "protocol == 2048 || protocol == 34525"},
+		{name: "both", f: full, reasons: []string{"NO_SOCKET", "NOT_SPECIFIED"}, protocols: []uint16{0x0800},
+			want: "(reason == 2 || reason == 3) && (protocol == 2048)"},
+		{name: "unknown reason", f: full, reasons: []string{"NO_SOCKET", "NOPE"}, protocols: []uint16{0x0800}, wantErr: true},
+		{name: "no protocol field", f: noProto, protocols: []uint16{0x0800}},
+		{name: "no protocol field, reasons", f: noProto, reasons: []string{"NO_SOCKET"}, protocols: []uint16{0x0800}, want: "reason == 3"},
+		{name: "6.18 format", f: real, reasons: []string{"NO_SOCKET"}, protocols: []uint16{0x86dd}, want: "(reason == 3) && (protocol == 34525)"},
+		{name: "no reason table", f: old, reasons: []string{"NO_SOCKET"}, wantErr: true},
+		{name: "no reason table, protocols", f: old, protocols: []uint16{0x0806}, want: "protocol == 2054"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.f.EventFilter(tc.reasons, tc.protocols)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("EventFilter(%q, %v) error %v, want error %v", tc.reasons, tc.protocols, err, tc.wantErr)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("EventFilter(%q, %v) (-want +got):\n%s", tc.reasons, tc.protocols, diff)
+			}
+		})
+	}
+}

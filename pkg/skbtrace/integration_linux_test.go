@@ -135,32 +135,49 @@ func monotonicNow(t *testing.T) uint64 {
 	return uint64(ts.Nano())
 }
 
-// udpSender sends UDP datagrams to a closed port on 127.0.0.1 from one
-// thread, pinned to one CPU, in a network namespace of its own, so that its drops do not move
+// udpSender sends UDP datagrams to a closed port on 127.0.0.1 (or ::1)
+// from one thread, pinned to one CPU, in a network namespace of its own, so that its drops do not move
 // the host's counters (test/vm/dropgen's tests read "Udp: NoPorts") and can
 // be told from other tests' drops by the thread id (Drop.PID).
 type udpSender struct {
 	tid  int32
-	req  chan int
+	req  chan udpRequest
 	resp chan error
+	// conn6 is the IPv6 socket, used on the sender's thread only; v6Err
+	// is why there is none.
+	conn6 *net.UDPConn
+	v6Err error
+}
+
+// udpRequest asks the sender's thread for n drops over IPv4 or IPv6.
+type udpRequest struct {
+	n  int
+	v6 bool
 }
 
 func newUDPSender(t *testing.T) *udpSender {
 	t.Helper()
-	s := &udpSender{req: make(chan int), resp: make(chan error)}
+	s := &udpSender{req: make(chan udpRequest), resp: make(chan error)}
 	ready := make(chan error)
 	go func() {
 		// Never unlocked: the thread ends with the goroutine and takes its
 		// network namespace along.
 		runtime.LockOSThread()
 		conn, err := s.setup()
+		if s.conn6 != nil {
+			defer s.conn6.Close()
+		}
 		ready <- err
 		if err != nil {
 			return
 		}
 		defer conn.Close()
-		for n := range s.req {
-			s.resp <- s.send(conn, n)
+		for r := range s.req {
+			c := conn
+			if r.v6 {
+				c = s.conn6
+			}
+			s.resp <- s.send(c, r.n)
 		}
 	}()
 	if err := <-ready; err != nil {
@@ -172,7 +189,8 @@ func newUDPSender(t *testing.T) *udpSender {
 
 // setup moves the calling (locked) thread into a new network namespace,
 // brings its loopback up and connects a UDP socket to a port there that
-// nothing listens on.
+// nothing listens on, and another over IPv6 if the namespace's loopback has
+// ::1 (the kernel adds it when lo comes up, unless IPv6 is disabled).
 func (s *udpSender) setup() (*net.UDPConn, error) {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return nil, fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
@@ -210,13 +228,15 @@ func (s *udpSender) setup() (*net.UDPConn, error) {
 		return nil, err
 	}
 	s.tid = int32(unix.Gettid())
+	s.conn6, s.v6Err = net.DialUDP("udp6", nil, &net.UDPAddr{IP: net.IPv6loopback, Port: 9})
 	return net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9})
 }
 
 // send writes datagrams until the kernel accepted n. Each is dropped in
-// __udp4_lib_rcv with reason NO_SOCKET; the ICMP port unreachable it draws
-// (loopback is not rate limited) makes the next write fail with
-// ECONNREFUSED, which sends nothing, so writes are repeated.
+// __udp4_lib_rcv (__udp6_lib_rcv) with reason NO_SOCKET; the ICMP port
+// unreachable it draws (loopback is exempt from the per-destination rate
+// limit, icmpv4_xrlim_allow and icmpv6_xrlim_allow) makes the next write
+// fail with ECONNREFUSED, which sends nothing, so writes are repeated.
 func (s *udpSender) send(conn *net.UDPConn, n int) error {
 	sent, refused := 0, 0
 	for sent < n {
@@ -236,7 +256,20 @@ func (s *udpSender) send(conn *net.UDPConn, n int) error {
 // Send makes the kernel drop n datagrams.
 func (s *udpSender) Send(t *testing.T, n int) {
 	t.Helper()
-	s.req <- n
+	s.req <- udpRequest{n: n}
+	if err := <-s.resp; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Send6 makes the kernel drop n datagrams sent over IPv6, skipping the test
+// where the namespace has no IPv6 loopback.
+func (s *udpSender) Send6(t *testing.T, n int) {
+	t.Helper()
+	if s.v6Err != nil {
+		t.Skipf("no IPv6 on the loopback of a new network namespace: %v", s.v6Err)
+	}
+	s.req <- udpRequest{n: n, v6: true}
 	if err := <-s.resp; err != nil {
 		t.Fatal(err)
 	}
@@ -253,9 +286,16 @@ type udpDrops struct {
 
 func newUDPDrops(t *testing.T, s *udpSender) udpDrops {
 	t.Helper()
-	lo, hi, ok := symbolRange(loadKsyms(t), "__udp4_lib_rcv")
+	return newUDPDropsAt(t, s, "__udp4_lib_rcv")
+}
+
+// newUDPDropsAt recognises the drops of a udpSender at the function fn
+// instead: __udp6_lib_rcv for Send6's.
+func newUDPDropsAt(t *testing.T, s *udpSender, fn string) udpDrops {
+	t.Helper()
+	lo, hi, ok := symbolRange(loadKsyms(t), fn)
 	if !ok {
-		t.Skip("no __udp4_lib_rcv in /proc/kallsyms (inlined in this build)")
+		t.Skipf("no %s in /proc/kallsyms (inlined in this build)", fn)
 	}
 	return udpDrops{lo: lo, hi: hi, tid: s.tid}
 }

@@ -62,14 +62,20 @@ type Options struct {
 	TracefsDir string
 	// Filter is an event filter in the kernel's syntax over the
 	// tracepoint's fields (Documentation/trace/events.rst, "Event
-	// filtering"; Format.ReasonFilter builds one), set on every CPU's
+	// filtering"; Format.EventFilter builds one), set on every CPU's
 	// event with PERF_EVENT_IOC_SET_FILTER: samples it rejects are never
 	// written to the ring buffers. Empty means none.
 	Filter string
 	// Reasons, when not empty, adds to Filter a filter that keeps only the
-	// drops with one of these reason names (Format.ReasonFilter); Open
+	// drops with one of these reason names (Format.EventFilter); Open
 	// fails for a name the tracepoint's table lacks.
 	Reasons []string
+	// Protocols, when not empty, adds to Filter a filter that keeps only
+	// the drops whose skb->protocol is one of these EtherTypes (0x0800
+	// IPv4, 0x86dd IPv6; Drop.Protocol), where the tracepoint has its
+	// protocol field (Format.EventFilter); without it, all protocols are
+	// kept (Tracer.Filter says what the kernel filters).
+	Protocols []uint16
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -176,6 +182,7 @@ type info struct {
 	counters counters
 	format   *Format
 	tracefs  string
+	filter   string // set in the kernel
 	mounted  bool
 	cpus     []int
 }
@@ -224,6 +231,11 @@ func (t *Tracer) Disable() error { return t.t.disable() }
 
 // Format returns the tracepoint's parsed format.
 func (t *Tracer) Format() *Format { return t.t.format }
+
+// Filter returns the event filter set in the kernel: Options.Filter
+// combined with the terms for Options.Reasons and Options.Protocols.
+// Empty means none.
+func (t *Tracer) Filter() string { return t.t.filter }
 
 // TracefsDir returns the tracefs directory the format was read from.
 func (t *Tracer) TracefsDir() string { return t.t.tracefs }

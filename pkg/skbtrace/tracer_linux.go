@@ -65,14 +65,14 @@ func openTracer(o Options) (_ *tracer, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(o.Reasons) > 0 {
-		expr, err := f.ReasonFilter(o.Reasons)
-		if err != nil {
-			return nil, &Error{Op: "filter", Path: dir, Err: err}
-		}
-		if o.Filter != "" {
-			expr = "(" + o.Filter + ") && (" + expr + ")"
-		}
+	expr, err := f.EventFilter(o.Reasons, o.Protocols)
+	if err != nil {
+		return nil, &Error{Op: "filter", Path: dir, Err: err}
+	}
+	if expr != "" && o.Filter != "" {
+		expr = "(" + o.Filter + ") && (" + expr + ")"
+	}
+	if expr != "" {
 		o.Filter = expr
 	}
 	st := SampleTID | SampleTime | SampleCPU | SampleRaw
@@ -84,7 +84,7 @@ func openTracer(o Options) (_ *tracer, err error) {
 		return nil, &Error{Op: "read format", Path: dir, Err: err}
 	}
 	t := &tracer{
-		info:    info{format: f, tracefs: dir, mounted: mounted, cpus: cpus},
+		info:    info{format: f, tracefs: dir, filter: o.Filter, mounted: mounted, cpus: cpus},
 		dec:     dec,
 		timeout: int(o.PollInterval / time.Millisecond),
 		clock:   o.Clock,
