@@ -35,12 +35,52 @@ const (
 	defaultBurstDrops = 20000
 	fixedRate         = 500 // drops per second
 	fixedDrops        = 5000
+	// The slow rate is a steady trickle, the common case of a host with
+	// a few drops a second: each alert comes to a tool that has gone to
+	// sleep since the last one.
+	slowRate  = 50
+	slowDrops = 1000
+	// defaultIdle is how long the idle row monitors with no drops;
+	// DROPWATCH_BENCH_IDLE (seconds) overrides it.
+	defaultIdle = 60 * time.Second
 )
 
 var (
 	cDwdump  = tool{"C", "C_DWDUMP_BIN"}
 	goDwdump = tool{"Go", "DWDUMP_BIN"}
+	// The baseline: our tools built from another revision
+	// (DROPWATCH_VM_BASELINE), measured in the same boot as these.
+	baseDropwatch = tool{"baseline", "BASE_DROPWATCH_BIN"}
+	baseDwdump    = tool{"baseline", "BASE_DWDUMP_BIN"}
 )
+
+// baselineSuffix names the rows of the baseline's tools.
+const baselineSuffix = " (baseline)"
+
+// withBaseline adds, when the guest has the baseline's binaries, a row of
+// the baseline's build after each of our default rows: "before" and
+// "after" of a change in one boot, where the C tools' own numbers vary
+// from boot to boot as much as a change does (docs/benchmarks.md).
+func withBaseline(ts []benchTool) []benchTool {
+	if os.Getenv(baseDropwatch.env) == "" {
+		return ts
+	}
+	var out []benchTool
+	for _, bt := range ts {
+		out = append(out, bt)
+		switch bt.name {
+		case "Go dropwatch":
+			bt.tool = baseDropwatch
+		case "Go dwdump":
+			bt.tool = baseDwdump
+		default:
+			continue
+		}
+		bt.name += baselineSuffix
+		out = append(out, bt)
+	}
+	return out
+}
 
 // output is how a tool's output is counted.
 type output int
@@ -80,6 +120,28 @@ func packetTools() []benchTool {
 	}
 }
 
+// flowTools are the burst's rows of the cost of decoding flows: --once's
+// text without and with --flows (the flow: line of each alert).
+func flowTools() []benchTool {
+	return []benchTool{
+		{name: "Go dropwatch --once", tool: goDropwatch, args: []string{"--once", "1h", "--mode", "packet"}, out: textOut, cTool: cDropwatchRow},
+		{name: "Go dropwatch --once --flows", tool: goDropwatch, args: []string{"--once", "1h", "--mode", "packet", "--flows"}, out: textOut, cTool: cDropwatchRow},
+	}
+}
+
+// steadyTools are the four tools the slow-rate and idle rows compare:
+// each of ours in its default form against its C counterpart.
+func steadyTools() []benchTool {
+	var ts []benchTool
+	for _, bt := range packetTools() {
+		switch bt.name {
+		case cDropwatchRow, "Go dropwatch", cDwdumpRow, "Go dwdump":
+			ts = append(ts, bt)
+		}
+	}
+	return ts
+}
+
 func summaryTools() []benchTool {
 	return []benchTool{
 		{name: cDropwatchRow, tool: cDropwatch, args: []string{"-l", "kas"}, repl: true, out: textOut, cTool: cDropwatchRow},
@@ -102,6 +164,7 @@ type result struct {
 	monitored time.Duration // from monitoring on to the stop signal
 	maxRSS    int64         // VmHWM in KiB, before the stop signal
 	startup   time.Duration // from fork to the kernel monitoring
+	switches  int64         // context switches, voluntary and not, of all the tool's threads
 	err       string
 }
 
@@ -112,6 +175,8 @@ type workload struct {
 	drops int
 	rate  int // 0: as fast as possible
 	tools []benchTool
+	// idle, for a workload of no drops: how long the tool monitors.
+	idle time.Duration
 }
 
 // BenchmarkTools runs every workload against every tool and writes the
@@ -122,12 +187,21 @@ func BenchmarkTools(b *testing.B) {
 	if n, err := strconv.Atoi(os.Getenv("DROPWATCH_BENCH_DROPS")); err == nil && n > 0 {
 		burst = n
 	}
+	idle := defaultIdle
+	if n, err := strconv.Atoi(os.Getenv("DROPWATCH_BENCH_IDLE")); err == nil && n > 0 {
+		idle = time.Duration(n) * time.Second
+	}
 	scenarios := []workload{
-		{"packet burst", "packet", burst, 0, packetTools()},
-		{"packet fixed rate", "packet", fixedDrops, fixedRate, packetTools()},
-		{"summary burst", "summary", burst, 0, summaryTools()},
+		{name: "packet burst", mode: "packet", drops: burst, tools: withBaseline(append(packetTools(), flowTools()...))},
+		{name: "packet fixed rate", mode: "packet", drops: fixedDrops, rate: fixedRate, tools: withBaseline(packetTools())},
+		{name: "packet slow rate", mode: "packet", drops: slowDrops, rate: slowRate, tools: withBaseline(steadyTools())},
+		{name: "summary burst", mode: "summary", drops: burst, tools: withBaseline(summaryTools())},
+		{name: "idle", mode: "packet", idle: idle, tools: withBaseline(steadyTools())},
 	}
 	warmUp(b, cDropwatch, goDropwatch, cDwdump, goDwdump)
+	if os.Getenv(baseDropwatch.env) != "" {
+		warmUp(b, baseDropwatch, baseDwdump)
+	}
 	var tables bytes.Buffer
 	fmt.Fprintf(&tables, "### Kernel %s\n\n", os.Getenv("DROPWATCH_VM_KERNEL"))
 	for _, sc := range scenarios {
@@ -164,6 +238,7 @@ func reportMetrics(b *testing.B, sc workload, r result) {
 	b.ReportMetric(r.cpu.Seconds(), "cpu-s")
 	b.ReportMetric(float64(r.maxRSS)/1024, "rss-MiB")
 	b.ReportMetric(float64(r.startup.Microseconds())/1000, "start-ms")
+	b.ReportMetric(float64(r.switches), "ctxsw")
 	if sc.mode == "packet" && r.alerts > 0 {
 		b.ReportMetric(1000*r.cpu.Seconds()/float64(r.alerts), "cpu-s/1k-alerts")
 	}
@@ -237,11 +312,15 @@ func runTool(b *testing.B, sc workload, bt benchTool, bin string) result {
 	r.startup = time.Since(t0)
 	on := time.Now()
 
-	r.made, err = dropgen.MakeRate(context.Background(), sc.drops, sc.rate)
-	if err != nil {
-		b.Fatalf("making drops: %d made: %v", r.made, err)
+	if sc.idle > 0 {
+		time.Sleep(sc.idle)
+	} else {
+		r.made, err = dropgen.MakeRate(context.Background(), sc.drops, sc.rate)
+		if err != nil {
+			b.Fatalf("making drops: %d made: %v", r.made, err)
+		}
+		r.rate = float64(r.made) / time.Since(on).Seconds()
 	}
-	r.rate = float64(r.made) / time.Since(on).Seconds()
 	// Alerts leave the kernel from a work item after the drop (packet
 	// mode) or up to a second later (summary mode).
 	time.Sleep(1500 * time.Millisecond)
@@ -267,6 +346,11 @@ func runTool(b *testing.B, sc workload, bt benchTool, bin string) result {
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.cpu = time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
+		// wait4's rusage sums every thread of the tool (the kernel adds
+		// each exiting thread's nvcsw and nivcsw to its signal_struct,
+		// kernel/exit.c __exit_signal); /proc/PID/status counts only
+		// the main thread's.
+		r.switches = ru.Nvcsw + ru.Nivcsw
 	}
 	if !cmd.ProcessState.Success() {
 		r.err = fmt.Sprintf("exit %d", cmd.ProcessState.ExitCode())
@@ -283,8 +367,8 @@ func runTool(b *testing.B, sc workload, bt benchTool, bin string) result {
 			keepText(b, name+".others", otherLines(b, stdout.Name()))
 		}
 	}
-	b.Logf("%s: %d drops made (%.0f/s), %d alerts (%d of other drops), %d overruns, %d tail drops, cpu %v, rss %d KiB, start %v %s",
-		bt.name, r.made, r.rate, r.alerts, r.others, r.overruns, r.tailDrops, r.cpu, r.maxRSS, r.startup, r.err)
+	b.Logf("%s: %d drops made (%.0f/s), %d alerts (%d of other drops), %d overruns, %d tail drops, cpu %v, rss %d KiB, start %v, %d context switches %s",
+		bt.name, r.made, r.rate, r.alerts, r.others, r.overruns, r.tailDrops, r.cpu, r.maxRSS, r.startup, r.switches, r.err)
 	return r
 }
 
@@ -496,7 +580,11 @@ func writeTable(w *bytes.Buffer, sc workload, rs []result) {
 	if sc.rate > 0 {
 		how = fmt.Sprintf("at %d/s", sc.rate)
 	}
-	fmt.Fprintf(w, "#### %s: %d drops %s, %s mode\n\n", sc.name, sc.drops, how, sc.mode)
+	if sc.idle > 0 {
+		fmt.Fprintf(w, "#### %s: monitoring for %v with no drops, %s mode\n\n", sc.name, sc.idle, sc.mode)
+	} else {
+		fmt.Fprintf(w, "#### %s: %d drops %s, %s mode\n\n", sc.name, sc.drops, how, sc.mode)
+	}
 	byName := map[string]result{}
 	for _, r := range rs {
 		byName[r.tool.name] = r
@@ -507,12 +595,16 @@ func writeTable(w *bytes.Buffer, sc workload, rs []result) {
 		}
 		return fmt.Sprintf("%.2f", v/c)
 	}
-	if sc.mode == "packet" {
-		w.WriteString("| tool | drops made | drops/s | alerts | of other drops | received | socket overruns | kernel tail drops | CPU s | CPU ms / 1k alerts (× C) | peak RSS MiB (× C) | start ms (× C) |\n")
+	switch {
+	case sc.idle > 0:
+		w.WriteString("| tool | alerts | CPU s | monitored s | CPU ms / min (× C) | peak RSS MiB (× C) | context switches / min (× C) | start ms (× C) |\n")
+		w.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	case sc.mode == "packet":
+		w.WriteString("| tool | drops made | drops/s | alerts | of other drops | received | socket overruns | kernel tail drops | CPU s | CPU ms / 1k alerts (× C) | peak RSS MiB (× C) | start ms (× C) | context switches / alert (× C) |\n")
+		w.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	default:
+		w.WriteString("| tool | drops made | drops/s | summary lines | drops reported | socket overruns | CPU s | monitored s | CPU ms / s (× C) | peak RSS MiB (× C) | start ms (× C) | context switches / s (× C) |\n")
 		w.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	} else {
-		w.WriteString("| tool | drops made | drops/s | summary lines | drops reported | socket overruns | CPU s | monitored s | CPU ms / s (× C) | peak RSS MiB (× C) | start ms (× C) |\n")
-		w.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	}
 	for _, r := range rs {
 		c := byName[r.tool.cTool]
@@ -522,18 +614,27 @@ func writeTable(w *bytes.Buffer, sc workload, rs []result) {
 		if r.err != "" {
 			name += " (" + r.err + ")"
 		}
-		if sc.mode == "packet" {
+		switch {
+		case sc.idle > 0:
+			per, cPer := 60*perSecond(r), 60*perSecond(c)
+			sw, cSw := switchesPerSecond(r)*60, switchesPerSecond(c)*60
+			fmt.Fprintf(w, "| %s | %d | %.2f | %.1f | %.1f (%s) | %.1f (%s) | %.0f (%s) | %.0f (%s) |\n",
+				name, r.alerts, r.cpu.Seconds(), r.monitored.Seconds(), per, ratio(per, cPer),
+				rss, ratio(rss, cRSS), sw, ratio(sw, cSw), start, ratio(start, cStart))
+		case sc.mode == "packet":
 			per, cPer := perK(r), perK(c)
+			sw, cSw := switchesPerAlert(r), switchesPerAlert(c)
 			// received: the share of dropgen's drops reported.
-			fmt.Fprintf(w, "| %s | %d | %.0f | %d | %d | %.1f%% | %d | %d | %.2f | %.1f (%s) | %.1f (%s) | %.0f (%s) |\n",
+			fmt.Fprintf(w, "| %s | %d | %.0f | %d | %d | %.1f%% | %d | %d | %.2f | %.1f (%s) | %.1f (%s) | %.0f (%s) | %.1f (%s) |\n",
 				name, r.made, r.rate, r.alerts, r.others, 100*float64(r.alerts-r.others)/float64(max(r.made, 1)),
 				r.overruns, r.tailDrops, r.cpu.Seconds(), per, ratio(per, cPer),
-				rss, ratio(rss, cRSS), start, ratio(start, cStart))
-		} else {
+				rss, ratio(rss, cRSS), start, ratio(start, cStart), sw, ratio(sw, cSw))
+		default:
 			per, cPer := perSecond(r), perSecond(c)
-			fmt.Fprintf(w, "| %s | %d | %.0f | %d | %d | %d | %.2f | %.1f | %.1f (%s) | %.1f (%s) | %.0f (%s) |\n",
+			sw, cSw := switchesPerSecond(r), switchesPerSecond(c)
+			fmt.Fprintf(w, "| %s | %d | %.0f | %d | %d | %d | %.2f | %.1f | %.1f (%s) | %.1f (%s) | %.0f (%s) | %.0f (%s) |\n",
 				name, r.made, r.rate, r.alerts, r.reported, r.overruns, r.cpu.Seconds(),
-				r.monitored.Seconds(), per, ratio(per, cPer), rss, ratio(rss, cRSS), start, ratio(start, cStart))
+				r.monitored.Seconds(), per, ratio(per, cPer), rss, ratio(rss, cRSS), start, ratio(start, cStart), sw, ratio(sw, cSw))
 		}
 	}
 	w.WriteString("\n")
@@ -555,6 +656,24 @@ func perSecond(r result) float64 {
 		return 0
 	}
 	return 1000 * r.cpu.Seconds() / r.monitored.Seconds()
+}
+
+// switchesPerAlert is the tool's context switches per alert, over its
+// whole run.
+func switchesPerAlert(r result) float64 {
+	if r.alerts == 0 {
+		return 0
+	}
+	return float64(r.switches) / float64(r.alerts)
+}
+
+// switchesPerSecond is the tool's context switches per second of
+// monitoring.
+func switchesPerSecond(r result) float64 {
+	if r.monitored <= 0 {
+		return 0
+	}
+	return float64(r.switches) / r.monitored.Seconds()
 }
 
 // keepText leaves a file in the guest's /out/bench, which run.sh brings

@@ -33,8 +33,14 @@
 #   --bench defaults: DROPWATCH_VM_PACKAGES=test/e2e, DROPWATCH_VM_RUN=
 #   BenchmarkTools|BenchmarkExporter, DROPWATCH_VM_PARALLEL=0 (each guest has the host's two
 #   cores to itself, so that CPU times are comparable), TIMEOUT 600;
-#   DROPWATCH_BENCH_DROPS sets the burst's size (default 20000). The
+#   DROPWATCH_BENCH_DROPS sets the burst's size (default 20000),
+#   DROPWATCH_BENCH_IDLE the idle row's seconds (default 60). The
 #   tables end up in $DROPWATCH_VM_OUT/bench-tables.md.
+#   DROPWATCH_VM_BASELINE a git revision (e.g. main): its dropwatch and
+#                         dwdump are built too, and the benchmark adds a
+#                         "(baseline)" row after each of our default rows,
+#                         so that a change is measured before and after in
+#                         the same boot
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -48,6 +54,7 @@ PACKAGES=${DROPWATCH_VM_PACKAGES:-}
 PARALLEL=${DROPWATCH_VM_PARALLEL:-1}
 BENCHTIME=${DROPWATCH_VM_BENCHTIME:-1x}
 COUNT=${DROPWATCH_VM_COUNT:-1}
+BASELINE=${DROPWATCH_VM_BASELINE:-}
 MODE=test
 GO=${GO:-go}
 
@@ -328,6 +335,21 @@ build() {
 			log "  built $dir tests"
 		fi
 	done < <(vmtest_packages)
+	[[ -z $BASELINE ]] || build_baseline "$BASELINE"
+}
+
+# build_baseline builds dropwatch and dwdump of git revision rev into
+# $STAGE/common/base, from a clean export of that revision.
+build_baseline() {
+	local rev=$1 src="$STAGE/baseline-src" cmd
+	rm -rf "$src"
+	mkdir -p "$src" "$STAGE/common/base"
+	git -C "$ROOT" archive "$rev" | tar -x -C "$src" || die "DROPWATCH_VM_BASELINE: cannot export revision $rev"
+	for cmd in dropwatch dwdump; do
+		(cd "$src" && CGO_ENABLED=0 "$GO" build -trimpath -o "$STAGE/common/base/$cmd" "./cmd/$cmd") >"$STAGE/build.log" 2>&1 ||
+			{ sed 's/^/      | /' "$STAGE/build.log"; die "DROPWATCH_VM_BASELINE: cannot build cmd/$cmd of $rev"; }
+	done
+	log "  built the baseline's dropwatch and dwdump ($rev, $(git -C "$ROOT" rev-parse --short "$rev"))"
 }
 
 # copy_dynamic copies a dynamically linked binary and every library ldd
@@ -385,6 +407,7 @@ stage_kernel() {
 		VM_BENCHTIME='$BENCHTIME'
 		VM_COUNT='$COUNT'
 		VM_BENCH_DROPS='${DROPWATCH_BENCH_DROPS:-}'
+		VM_BENCH_IDLE='${DROPWATCH_BENCH_IDLE:-}'
 	EOF
 	(cd "$k" && find . | cpio -o -H newc --quiet | gzip -1 >"$STAGE/k-$label.cpio.gz")
 	cat "$STAGE/common.cpio.gz" "$STAGE/k-$label.cpio.gz" >"$STAGE/initrd-$label.gz"
