@@ -14,11 +14,13 @@ import (
 
 	"github.com/chzyer/readline"
 
+	"github.com/dropwatch-go/dropwatch/internal/procs"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
 
 func main() {
+	procs.Limit()
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -37,10 +37,6 @@ func TestCloseLeavesNothingQueued(t *testing.T) {
 				send(msg)
 			}
 		}},
-		{"wake-queued-no-reader", func(t *testing.T, m *monitor, send func([]byte)) {
-			m.wake()
-			m.wake()
-		}},
 		{"read-blocked", func(t *testing.T, m *monitor, send func([]byte)) {
 			done := make(chan error, 1)
 			go func() { _, err := m.receive(context.Background()); done <- err }()
@@ -61,7 +57,6 @@ func TestCloseLeavesNothingQueued(t *testing.T) {
 			if err := <-done; !errors.Is(err, context.Canceled) {
 				t.Fatalf("receive ended with %v, want context.Canceled", err)
 			}
-			m.wake()
 			send(msg)
 		}},
 		{"alerts-after-read", func(t *testing.T, m *monitor, send func([]byte)) {

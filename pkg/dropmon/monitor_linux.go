@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -24,63 +24,63 @@ import (
 // drop_monitor.c) plus a few hundred bytes of attributes and headers.
 const recvBufferLen = 128 << 10
 
-// pollInterval is how long a read waits, when it has no Idle time to
-// report, before it looks at its context again: the socket's SO_RCVTIMEO
-// then. A done context wakes the read at once (monitor.wake); this bounds
-// the wait where it cannot (no CAP_NET_ADMIN).
-const pollInterval = time.Second
-
-// wakeSeq marks the message a monitor sends itself to end a blocked read
-// (monitor.wake), an NLMSG_NOOP that the kernel never sends to a group.
-const wakeSeq = 0x64776b65 // "dwke"
-
 // monitor receives on a raw NETLINK_GENERIC socket of its own, joined to
-// the "events" group. The socket is blocking and outside Go's netpoller:
-// a read is one read(2) that sleeps in the kernel until a datagram comes,
-// as the C tool's recvmsg does. Through the netpoller each datagram cost
-// an epoll_wait, the read and a second read answering EAGAIN, and often a
-// thread wake-up, which made a steady 500 alerts a second cost twice the
-// C tool's CPU (docs/benchmarks.md). A read (not a poll registration)
-// keeps the os.File referenced, so Close waits for it instead of closing
-// the descriptor under it.
+// the "events" group. The socket is non-blocking and read through Go's
+// netpoller: a read that finds nothing parks the goroutine, and the thread
+// that ran it waits in epoll_wait for the next datagram.
 //
-// Closing the descriptor does not end a blocked recv, and netlink sockets
-// have no shutdown (sock_no_shutdown in net/netlink/af_netlink.c), so a
-// done context ends a read by sending the socket a message of its own
-// (wake). SO_RCVTIMEO is the Idle time after a datagram, so that an idle
-// monitor is reported once, then pollInterval: a quiet monitor wakes once
-// a second. It woke ten times a second before, and each wake-up also woke
-// the runtime's sysmon from its deep sleep for a series of 20 µs naps: an
-// idle dropwatch used twice the C tool's CPU in the VM.
+// A blocking read(2), which this replaced, sleeps in the kernel as the C
+// tool's recvmsg does, but holds the goroutine's P in a system call:
+// after 10 ms sysmon takes the P (retake in runtime/proc.go), the read
+// then returns on the slow path of exitsyscall, which wakes sysmon from
+// its deep sleep, and sysmon naps 20 µs at a time for a millisecond
+// before it sleeps again: 50 to 60 context switches for each alert of a
+// trickle of 50 a second, against the C tool's one (docs/benchmarks.md).
+// Parked in the netpoller, a quiet monitor holds no P, sysmon sleeps,
+// and nothing in the process wakes until a datagram comes.
+//
+// Deadlines replace SO_RCVTIMEO: the Idle time after a datagram, and the
+// end of a read's context or of the monitor, which set a deadline in the
+// past (a parked read returns at once). An idle monitor has no deadline
+// and no timer: it does not wake at all.
 type monitor struct {
 	f        *os.File
+	rc       syscall.RawConn
 	familyID uint16
 	groupID  uint32
 	keepRaw  bool
 	idle     time.Duration
-	quiet    time.Duration // SO_RCVTIMEO once idle is reported
-	timeout  time.Duration // the socket's SO_RCVTIMEO now
 	portid   uint32
 	buf      []byte
 	strs     interner
 	inode    uint64
 
+	// readFn is rc.Read's function, made once so that a read allocates
+	// nothing; it leaves its result in n and rerr.
+	readFn func(fd uintptr) bool
+	n      int
+	rerr   error
+
 	// idleReported: the last read ended with the Idle error, and no
 	// datagram has come since.
 	idleReported bool
+	// quietSince is when the last datagram came, or the first read
+	// began: the Idle time counts from it.
+	quietSince time.Time
+	// deadline is the read deadline set on f, zero for none;
+	// deadlineKnown is false once something else may have set one (the
+	// end of a context, close).
+	deadline      time.Time
+	deadlineKnown bool
 	// watched is the context whose end wakes the reads, stopWatch
 	// unregisters that.
 	watched   context.Context
 	stopWatch func() bool
-	// closed is set by close, which wakes a blocked read to see it.
+	// closed is set by close, which wakes a parked read to see it.
 	closed atomic.Bool
 	// reading is held by a read for as long as it uses the socket, so
 	// that close drains the socket only once no read can take from it.
 	reading sync.Mutex
-	// wakeMu orders wake's sends before close's drain; wakeOff, set by
-	// close under it, ends them.
-	wakeMu  sync.Mutex
-	wakeOff bool
 
 	mu    sync.Mutex
 	stats MonitorStats
@@ -107,13 +107,21 @@ func (c *client) listen(cfg MonitorConfig) (*monitor, error) {
 
 // openMonitor opens and binds the monitor's socket, joined to no group.
 func openMonitor(cfg MonitorConfig) (*monitor, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_GENERIC)
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_GENERIC)
 	if err != nil {
 		return nil, &Error{Op: "listen", Err: os.NewSyscallError("socket", err)}
 	}
-	// A blocking descriptor makes os.NewFile return a File that is not
-	// registered with the netpoller.
+	// A non-blocking descriptor makes os.NewFile register it with the
+	// netpoller.
 	m := &monitor{f: os.NewFile(uintptr(fd), "netlink"), keepRaw: cfg.KeepRaw, idle: cfg.Idle, buf: make([]byte, recvBufferLen)}
+	m.readFn = func(fd uintptr) bool {
+		for {
+			m.n, m.rerr = unix.Read(int(fd), m.buf)
+			if m.rerr != unix.EINTR {
+				return m.rerr != unix.EAGAIN
+			}
+		}
+	}
 	if err := m.init(fd, cfg); err != nil {
 		_ = m.f.Close()
 		return nil, err
@@ -122,6 +130,11 @@ func openMonitor(cfg MonitorConfig) (*monitor, error) {
 }
 
 func (m *monitor) init(fd int, cfg MonitorConfig) error {
+	rc, err := m.f.SyscallConn()
+	if err != nil {
+		return &Error{Op: "listen", Err: err}
+	}
+	m.rc = rc
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return &Error{Op: "listen", Err: os.NewSyscallError("bind", err)}
 	}
@@ -135,10 +148,6 @@ func (m *monitor) init(fd int, cfg MonitorConfig) error {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, size); err != nil {
 			return &Error{Op: "listen", Err: os.NewSyscallError("setsockopt", err)}
 		}
-	}
-	m.quiet = pollInterval
-	if err := m.setTimeout(m.readTimeout()); err != nil {
-		return &Error{Op: "listen", Err: err}
 	}
 	sa, err := unix.Getsockname(fd)
 	if err != nil {
@@ -155,12 +164,8 @@ func (m *monitor) init(fd int, cfg MonitorConfig) error {
 // control runs fn on the monitor's descriptor, holding it. It fails with
 // os.ErrClosed once the monitor is closed.
 func (m *monitor) control(fn func(fd int) error) error {
-	rc, err := m.f.SyscallConn()
-	if err != nil {
-		return err
-	}
 	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+	if err := m.rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
 		// Control fails only on a closed file.
 		return os.ErrClosed
 	}
@@ -192,28 +197,8 @@ func (m *monitor) receiveRaw(ctx context.Context) ([]byte, error) {
 	return append([]byte(nil), b...), nil
 }
 
-// readTimeout is the SO_RCVTIMEO the next read needs.
-func (m *monitor) readTimeout() time.Duration {
-	if m.idle > 0 && !m.idleReported {
-		return m.idle
-	}
-	return m.quiet
-}
-
-// setTimeout sets the socket's SO_RCVTIMEO to d, if it is not that already.
-func (m *monitor) setTimeout(d time.Duration) error {
-	if d == m.timeout {
-		return nil
-	}
-	tv := unix.NsecToTimeval(d.Nanoseconds())
-	if err := m.control(func(fd int) error {
-		return os.NewSyscallError("setsockopt", unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv))
-	}); err != nil {
-		return err
-	}
-	m.timeout = d
-	return nil
-}
+// pastDeadline is a read deadline that has passed: it ends a parked read.
+var pastDeadline = time.Unix(1, 0)
 
 // watch has the end of ctx wake the monitor's reads.
 func (m *monitor) watch(ctx context.Context) {
@@ -228,38 +213,33 @@ func (m *monitor) watch(ctx context.Context) {
 	m.watched, m.stopWatch = ctx, context.AfterFunc(ctx, m.wake)
 }
 
-// wake sends the socket a message from itself, which ends a blocked read.
-// Sending to a port needs CAP_NET_ADMIN on NETLINK_GENERIC
-// (netlink_sendmsg in net/netlink/af_netlink.c); without it the read ends
-// at its SO_RCVTIMEO. The write holds the descriptor, so a closed monitor
-// is not written to.
-func (m *monitor) wake() {
-	m.wakeMu.Lock()
-	defer m.wakeMu.Unlock()
-	if m.wakeOff {
-		return
-	}
-	rc, err := m.f.SyscallConn()
-	if err != nil {
-		return
-	}
-	var msg [unix.SizeofNlMsghdr]byte
-	binary.NativeEndian.PutUint32(msg[0:], unix.SizeofNlMsghdr)
-	binary.NativeEndian.PutUint16(msg[4:], unix.NLMSG_NOOP)
-	binary.NativeEndian.PutUint32(msg[8:], wakeSeq)
-	binary.NativeEndian.PutUint32(msg[12:], m.portid)
-	_ = rc.Write(func(fd uintptr) bool {
-		_ = unix.Sendto(int(fd), msg[:], 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Pid: m.portid})
-		return true
-	})
-}
+// wake ends a parked read: the read then looks at its context and at
+// closed. A closed file refuses the deadline, which is as well.
+func (m *monitor) wake() { _ = m.f.SetReadDeadline(pastDeadline) }
 
-// isWake reports whether b is a message wake sent.
-func (m *monitor) isWake(b []byte) bool {
-	return len(b) == unix.SizeofNlMsghdr &&
-		binary.NativeEndian.Uint16(b[4:]) == unix.NLMSG_NOOP &&
-		binary.NativeEndian.Uint32(b[8:]) == wakeSeq &&
-		binary.NativeEndian.Uint32(b[12:]) == m.portid
+// armDeadline sets the read deadline the next read needs: the end of the
+// Idle time while it is to be reported, else none. A deadline that would
+// only move later is moved when less than half the Idle time is left, so
+// that a stream of datagrams does not reset a timer for each: one that
+// passes early is seen as such by read, which waits on.
+func (m *monitor) armDeadline(now time.Time) error {
+	var want time.Time
+	if m.idle > 0 && !m.idleReported {
+		want = m.quietSince.Add(m.idle)
+	}
+	if m.deadlineKnown {
+		switch {
+		case want.IsZero() && m.deadline.IsZero():
+			return nil
+		case !want.IsZero() && !m.deadline.IsZero() && !m.deadline.After(want) && m.deadline.Sub(now) >= m.idle/2:
+			return nil
+		}
+	}
+	if err := m.f.SetReadDeadline(want); err != nil {
+		return err
+	}
+	m.deadline, m.deadlineKnown = want, true
+	return nil
 }
 
 // read returns the next datagram in the monitor's buffer, counting and
@@ -271,32 +251,53 @@ func (m *monitor) read(ctx context.Context) ([]byte, error) {
 		return nil, &Error{Op: "receive", Err: os.ErrClosed}
 	}
 	m.watch(ctx)
+	// The last datagram's time stands for now: the read that follows it
+	// comes at once, and a deadline judged by it is only moved sooner.
+	now := m.quietSince
+	if now.IsZero() {
+		now = time.Now()
+		m.quietSince = now
+	}
 	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if err := m.setTimeout(m.readTimeout()); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+		if err := m.armDeadline(now); err != nil {
+			if m.closed.Load() || errors.Is(err, os.ErrClosed) {
+				return nil, &Error{Op: "receive", Err: os.ErrClosed}
 			}
 			return nil, &Error{Op: "receive", Err: err}
 		}
-		n, err := m.f.Read(m.buf)
-		if err == nil {
-			if m.isWake(m.buf[:n]) {
-				if m.closed.Load() {
-					return nil, &Error{Op: "receive", Err: os.ErrClosed}
-				}
-				continue
-			}
-			m.idleReported = false
-			m.yieldWhileBusy()
-			return m.buf[:n], nil
+		// Looked at after the deadline is set: the end of ctx (wake)
+		// and close set a past deadline after they are marked, so a
+		// deadline set here cannot hide them.
+		if m.closed.Load() {
+			return nil, &Error{Op: "receive", Err: os.ErrClosed}
 		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		err := m.rc.Read(m.readFn)
+		if err == nil {
+			err = m.rerr
+		}
+		if err == nil {
+			m.idleReported = false
+			m.quietSince = time.Now()
+			m.yieldWhileBusy(m.quietSince)
+			return m.buf[:m.n], nil
+		}
+		now = time.Now()
 		switch {
-		case errors.Is(err, unix.EAGAIN):
-			// SO_RCVTIMEO expired with nothing to read.
-			if m.idle > 0 && !m.idleReported {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// The Idle deadline, a wake, or a wake of an earlier
+			// context that came late: only the first is reported,
+			// once the Idle time has really passed.
+			m.deadlineKnown = false
+			if m.closed.Load() {
+				return nil, &Error{Op: "receive", Err: os.ErrClosed}
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if m.idle > 0 && !m.idleReported && now.Sub(m.quietSince) >= m.idle {
 				m.idleReported = true
 				return nil, &Error{Op: "receive", Err: os.ErrDeadlineExceeded}
 			}
@@ -313,7 +314,7 @@ func (m *monitor) read(ctx context.Context) ([]byte, error) {
 			}
 			return nil, &Error{Op: "receive", Err: err}
 		default:
-			return nil, &Error{Op: "receive", Err: err}
+			return nil, &Error{Op: "receive", Err: os.NewSyscallError("read", err)}
 		}
 	}
 }
@@ -323,20 +324,13 @@ func (m *monitor) read(ctx context.Context) ([]byte, error) {
 const yieldEvery = 5 * time.Millisecond
 
 // yieldWhileBusy lets the scheduler run once every yieldEvery while reads
-// keep returning datagrams. A goroutine that only ever reads never
-// reaches the scheduler, so after 10 ms (forcePreemptNS in
-// runtime/proc.go) sysmon's retake counts it as running too long and
-// takes its P during each read(2), even a short one; every read then
-// ends on the slow path of exitsyscall, which gets an idle P and wakes
-// sysmon from its deep sleep, and sysmon naps and sleeps again: a futex
-// wake-up, a futex wait and a few nanosleeps per alert, measured with
-// strace at 500 alerts a second (Go 1.26). At a yield every 5 ms, a
-// steady stream of alerts costs one read(2) each, and in the VM the CPU
-// per alert went from 2-2.5x the C tool's to about the same
-// (docs/benchmarks.md). An idle reader does not yield: a read that waits
-// longer than 10 ms loses its P anyway, which is what should happen.
-func (m *monitor) yieldWhileBusy() {
-	if now := time.Now(); now.Sub(m.yielded) >= yieldEvery {
+// keep returning datagrams. A reader that always finds one never parks,
+// so the goroutine it feeds (the engine's consumer, which writes) would
+// run only when sysmon preempts the reader after 10 ms (forcePreemptNS in
+// runtime/proc.go) or its queue is full: with one P (the commands' default)
+// a burst would pile up in memory instead of going out.
+func (m *monitor) yieldWhileBusy(now time.Time) {
+	if now.Sub(m.yielded) >= yieldEvery {
 		runtime.Gosched()
 		m.yielded = now
 	}
@@ -443,10 +437,9 @@ func netlinkDrops(f interface{ Read([]byte) (int, error) }, inode uint64) (uint6
 // 6.8, skb_queue_purge_reason (SKB_DROP_REASON_QUEUE_PURGE), and reports it
 // to every drop monitor, the C dropwatch or an exporter beside us. So
 // close leaves the group, so that no alert is added to the queue, wakes a
-// blocked read, waits until no read uses the socket, and takes whatever is
-// still queued (alerts, our own wake messages) with non-blocking reads: a
-// datagram read is freed by consume_skb (skb_free_datagram), which is not
-// a drop.
+// parked read, waits until no read uses the socket, and takes whatever is
+// still queued with non-blocking reads: a datagram read is freed by
+// consume_skb (skb_free_datagram), which is not a drop.
 func (m *monitor) close() error {
 	m.mu.Lock()
 	if m.stopWatch != nil {
@@ -460,11 +453,6 @@ func (m *monitor) close() error {
 		})
 	}
 	m.wake()
-	// An AfterFunc of the watched context may be sending a wake now:
-	// once wakeOff is set under wakeMu, none is under way or to come.
-	m.wakeMu.Lock()
-	m.wakeOff = true
-	m.wakeMu.Unlock()
 	m.reading.Lock()
 	defer m.reading.Unlock()
 	_ = m.control(m.drain)

@@ -127,7 +127,6 @@ func TestMonitorCancel(t *testing.T) {
 // again.
 func TestMonitorIdle(t *testing.T) {
 	m, send := testMonitor(t, MonitorConfig{Idle: 30 * time.Millisecond})
-	m.quiet = 20 * time.Millisecond // wake-ups that must not be reported
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := m.receive(ctx); !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -149,27 +148,53 @@ func TestMonitorIdle(t *testing.T) {
 	}
 }
 
-// Without Idle, a read waits past the socket's wake-ups until a datagram
-// comes.
-func TestMonitorWaitsPastWakeups(t *testing.T) {
+// The Idle time counts from the last datagram: a deadline armed for an
+// earlier one, which the monitor leaves in place while half the Idle time
+// is left, must not end a read early.
+func TestMonitorIdleCountsFromLastDatagram(t *testing.T) {
+	const idle = 400 * time.Millisecond
+	m, send := testMonitor(t, MonitorConfig{Idle: idle})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	msg := nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, 4) }))
+	send(msg)
+	if _, err := m.receive(ctx); err != nil {
+		t.Fatalf("first receive: %v", err)
+	}
+	armed := m.deadline
+	time.Sleep(idle / 4)
+	send(msg)
+	if _, err := m.receive(ctx); err != nil {
+		t.Fatalf("second receive: %v", err)
+	}
+	last := time.Now()
+	_, err := m.receive(ctx)
+	if quiet := time.Since(last); !errors.Is(err, os.ErrDeadlineExceeded) || quiet < idle {
+		t.Fatalf("receive after the second datagram = %v after %v; want os.ErrDeadlineExceeded after at least %v", err, quiet, idle)
+	}
+	if armed.IsZero() {
+		t.Error("no deadline was armed after the first datagram")
+	}
+}
+
+// Without Idle, a read waits until a datagram comes.
+func TestMonitorWaitsForDatagram(t *testing.T) {
 	m, send := testMonitor(t, MonitorConfig{})
-	m.quiet = 20 * time.Millisecond
 	msg := nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, 3) }))
 	time.AfterFunc(100*time.Millisecond, func() { send(msg) })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	evs, err := m.receive(ctx)
 	if err != nil || len(evs) != 1 || evs[0].Packet == nil || evs[0].Packet.PC != 3 {
-		t.Fatalf("receive = %+v, %v; want the packet alert sent after five wake-ups", evs, err)
+		t.Fatalf("receive = %+v, %v; want the packet alert sent after 100 ms", evs, err)
 	}
 }
 
-// A done context ends a blocked read at once, not at the socket's next
-// wake-up (an hour here): the monitor sends itself a message, which no
-// read returns. Each new context is watched in turn.
+// A done context ends a parked read at once (a read deadline in the
+// past), and the reads of later contexts are not ended by it. Each new
+// context is watched in turn.
 func TestMonitorCancelWakesRead(t *testing.T) {
 	m, send := testMonitor(t, MonitorConfig{})
-	m.quiet = time.Hour
 	for i := range 3 {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
@@ -188,7 +213,7 @@ func TestMonitorCancelWakesRead(t *testing.T) {
 			t.Fatalf("read %d still blocked 10 s after its context ended", i)
 		}
 	}
-	// The wake messages are not data: the next datagram is the alert.
+	// The next read, under a new context, waits for the alert.
 	msg := nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, 5) }))
 	send(msg)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
