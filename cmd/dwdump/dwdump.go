@@ -152,7 +152,7 @@ func (a *app) stop(ctx context.Context, k kernel, src dropmon.Source, stderr io.
 // until a signal, and stop the monitor if it was started here.
 func (a *app) capture(ctx context.Context, k kernel, o options, stdout, stderr io.Writer) int {
 	// Join before configuring, so that no alert is missed.
-	mon, err := k.Listen(dropmon.MonitorConfig{ReadBuffer: o.bufSize, Idle: holdFor})
+	mon, err := k.Listen(dropmon.MonitorConfig{ReadBuffer: o.bufSize, Hold: holdFor})
 	if err != nil {
 		failed(stderr, "Failed to join multicast group", "listen", err)
 		return exitFailure
@@ -256,10 +256,11 @@ func (e receiveError) Error() string { return e.err.Error() }
 // socket buffer (32 MiB by default) holds a burst while records are
 // written, and a hand-off to a second goroutine cost a thread wake-up per
 // alert when alerts trickle in (docs/benchmarks.md). Records are gathered
-// in a buffer and written out when the monitor has been idle for
-// holdFor, when the oldest waiting record is that old, or when the buffer
-// is full: a reader at the other end of a pipe sees each within a tenth
-// of a second, where dwdump's fflush makes one write(2) per alert.
+// in a buffer and written out once the oldest is holdFor old (at the
+// monitor's Hold deadline, or when a record comes after that), or when
+// the buffer is full: a reader at the other end of a pipe sees each
+// within a tenth of a second, where dwdump's fflush makes one write(2)
+// per alert.
 func (a *app) writeCapture(ctx context.Context, k kernel, mon monitor, out io.Writer, snapLen uint32) (err error) {
 	w, err := nlpcap.NewWriter(out, nlpcap.Options{SnapLen: snapLen, Now: a.now, BufferSize: writeBufferSize})
 	if err != nil {
@@ -315,8 +316,7 @@ func (a *app) writeCapture(ctx context.Context, k kernel, mon monitor, out io.Wr
 
 const (
 	// holdFor is how long a record may wait in memory before it is
-	// written out, and how long the monitor waits before saying it is
-	// idle (dropmon.MonitorConfig.Idle).
+	// written out (dropmon.MonitorConfig.Hold).
 	holdFor = 100 * time.Millisecond
 	// writeBufferSize is the most that waits in memory between writes.
 	writeBufferSize = 64 << 10

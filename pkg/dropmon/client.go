@@ -64,14 +64,14 @@ type MonitorConfig struct {
 	ReadBuffer int
 	// KeepRaw keeps each message's bytes in Event.Raw (for pcap output).
 	KeepRaw bool
-	// Idle, when positive, makes Receive and ReceiveRaw return an error
-	// matching os.ErrDeadlineExceeded once no datagram has come for this
-	// long, so that a caller batching alerts can print what it holds. It
-	// is reported once per quiet time: the calls after it wait for a
-	// datagram or the context's end, and the next datagram starts a new
-	// quiet time. Zero means they always wait for a datagram or the
-	// context's end.
-	Idle time.Duration
+	// Hold, when positive, makes Receive and ReceiveRaw return an error
+	// matching os.ErrDeadlineExceeded once Hold has passed since the first
+	// datagram they returned after the last such error: a caller that
+	// gathers alerts writes what it holds then, so that none waits longer.
+	// Until a datagram comes there is nothing to report, and nothing is
+	// timed: an idle monitor does not wake. Zero means Receive and
+	// ReceiveRaw always wait for a datagram or the context's end.
+	Hold time.Duration
 }
 
 // DefaultReadBuffer is large enough for a full per-CPU packet-alert queue
@@ -114,9 +114,8 @@ func (c *Client) Listen(cfg MonitorConfig) (*Monitor, error) {
 }
 
 // Receive blocks until at least one message arrives, ctx is done, the
-// monitor's Idle time passes, or the socket fails. A done context ends a
-// blocked Receive at once (the monitor sends itself a message, which needs
-// CAP_NET_ADMIN; without it, within a second). It returns the messages of
+// monitor's Hold time passes, or the socket fails. A done context ends a
+// blocked Receive at once, as Close does. It returns the messages of
 // one datagram as Events; a message that cannot be decoded is an Event
 // with Err set. ENOBUFS (alerts lost to a full socket buffer) is counted in
 // Stats and receiving goes on. When ctx is done Receive returns ctx.Err().

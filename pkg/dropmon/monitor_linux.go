@@ -9,12 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -39,17 +39,21 @@ const recvBufferLen = 128 << 10
 // Parked in the netpoller, a quiet monitor holds no P, sysmon sleeps,
 // and nothing in the process wakes until a datagram comes.
 //
-// Deadlines replace SO_RCVTIMEO: the Idle time after a datagram, and the
-// end of a read's context or of the monitor, which set a deadline in the
-// past (a parked read returns at once). An idle monitor has no deadline
-// and no timer: it does not wake at all.
+// Deadlines replace SO_RCVTIMEO: the end of the Hold time, and the end of
+// a read's context or of the monitor, which set a deadline in the past (a
+// parked read returns at once). A deadline is set when a Hold begins and
+// cleared when it is reported, never moved later: the runtime's timers
+// keep the earlier time in their heap until they next run (timers.wakeTime
+// in runtime/time.go), so a deadline moved on at each datagram woke the
+// netpoller, and sysmon, at every time it had held. An idle monitor has no
+// deadline and no timer: it does not wake at all.
 type monitor struct {
 	f        *os.File
 	rc       syscall.RawConn
 	familyID uint16
 	groupID  uint32
 	keepRaw  bool
-	idle     time.Duration
+	hold     time.Duration
 	portid   uint32
 	buf      []byte
 	strs     interner
@@ -61,12 +65,10 @@ type monitor struct {
 	n      int
 	rerr   error
 
-	// idleReported: the last read ended with the Idle error, and no
-	// datagram has come since.
-	idleReported bool
-	// quietSince is when the last datagram came, or the first read
-	// began: the Idle time counts from it.
-	quietSince time.Time
+	// holding: a datagram was returned since the last Hold report, the
+	// first of them at holdStart.
+	holding   bool
+	holdStart time.Time
 	// deadline is the read deadline set on f, zero for none;
 	// deadlineKnown is false once something else may have set one (the
 	// end of a context, close).
@@ -84,8 +86,6 @@ type monitor struct {
 
 	mu    sync.Mutex
 	stats MonitorStats
-
-	yielded time.Time // see yieldWhileBusy
 }
 
 func (c *client) listen(cfg MonitorConfig) (*monitor, error) {
@@ -113,14 +113,10 @@ func openMonitor(cfg MonitorConfig) (*monitor, error) {
 	}
 	// A non-blocking descriptor makes os.NewFile register it with the
 	// netpoller.
-	m := &monitor{f: os.NewFile(uintptr(fd), "netlink"), keepRaw: cfg.KeepRaw, idle: cfg.Idle, buf: make([]byte, recvBufferLen)}
+	m := &monitor{f: os.NewFile(uintptr(fd), "netlink"), keepRaw: cfg.KeepRaw, hold: cfg.Hold, buf: make([]byte, recvBufferLen)}
 	m.readFn = func(fd uintptr) bool {
-		for {
-			m.n, m.rerr = unix.Read(int(fd), m.buf)
-			if m.rerr != unix.EINTR {
-				return m.rerr != unix.EAGAIN
-			}
-		}
+		m.n, m.rerr = readSocket(int(fd), m.buf)
+		return m.rerr != unix.EAGAIN
 	}
 	if err := m.init(fd, cfg); err != nil {
 		_ = m.f.Close()
@@ -218,22 +214,14 @@ func (m *monitor) watch(ctx context.Context) {
 func (m *monitor) wake() { _ = m.f.SetReadDeadline(pastDeadline) }
 
 // armDeadline sets the read deadline the next read needs: the end of the
-// Idle time while it is to be reported, else none. A deadline that would
-// only move later is moved when less than half the Idle time is left, so
-// that a stream of datagrams does not reset a timer for each: one that
-// passes early is seen as such by read, which waits on.
-func (m *monitor) armDeadline(now time.Time) error {
+// Hold time while datagrams are held, else none.
+func (m *monitor) armDeadline() error {
 	var want time.Time
-	if m.idle > 0 && !m.idleReported {
-		want = m.quietSince.Add(m.idle)
+	if m.hold > 0 && m.holding {
+		want = m.holdStart.Add(m.hold)
 	}
-	if m.deadlineKnown {
-		switch {
-		case want.IsZero() && m.deadline.IsZero():
-			return nil
-		case !want.IsZero() && !m.deadline.IsZero() && !m.deadline.After(want) && m.deadline.Sub(now) >= m.idle/2:
-			return nil
-		}
+	if m.deadlineKnown && want.Equal(m.deadline) {
+		return nil
 	}
 	if err := m.f.SetReadDeadline(want); err != nil {
 		return err
@@ -251,15 +239,8 @@ func (m *monitor) read(ctx context.Context) ([]byte, error) {
 		return nil, &Error{Op: "receive", Err: os.ErrClosed}
 	}
 	m.watch(ctx)
-	// The last datagram's time stands for now: the read that follows it
-	// comes at once, and a deadline judged by it is only moved sooner.
-	now := m.quietSince
-	if now.IsZero() {
-		now = time.Now()
-		m.quietSince = now
-	}
 	for {
-		if err := m.armDeadline(now); err != nil {
+		if err := m.armDeadline(); err != nil {
 			if m.closed.Load() || errors.Is(err, os.ErrClosed) {
 				return nil, &Error{Op: "receive", Err: os.ErrClosed}
 			}
@@ -279,17 +260,16 @@ func (m *monitor) read(ctx context.Context) ([]byte, error) {
 			err = m.rerr
 		}
 		if err == nil {
-			m.idleReported = false
-			m.quietSince = time.Now()
-			m.yieldWhileBusy(m.quietSince)
+			if !m.holding {
+				m.holding, m.holdStart = true, time.Now()
+			}
 			return m.buf[:m.n], nil
 		}
-		now = time.Now()
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			// The Idle deadline, a wake, or a wake of an earlier
+			// The Hold deadline, a wake, or a wake of an earlier
 			// context that came late: only the first is reported,
-			// once the Idle time has really passed.
+			// once the Hold time has really passed.
 			m.deadlineKnown = false
 			if m.closed.Load() {
 				return nil, &Error{Op: "receive", Err: os.ErrClosed}
@@ -297,8 +277,8 @@ func (m *monitor) read(ctx context.Context) ([]byte, error) {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			if m.idle > 0 && !m.idleReported && now.Sub(m.quietSince) >= m.idle {
-				m.idleReported = true
+			if m.hold > 0 && m.holding && time.Since(m.holdStart) >= m.hold {
+				m.holding = false
 				return nil, &Error{Op: "receive", Err: os.ErrDeadlineExceeded}
 			}
 		case errors.Is(err, unix.ENOBUFS):
@@ -319,20 +299,27 @@ func (m *monitor) read(ctx context.Context) ([]byte, error) {
 	}
 }
 
-// yieldEvery is how often a reader that keeps finding datagrams passes
-// through the scheduler; see yieldWhileBusy.
-const yieldEvery = 5 * time.Millisecond
+// readSocket is the monitor's read; BenchmarkMonitorTrickle compares it
+// with the runtime's read (unix.Read).
+var readSocket = rawRead
 
-// yieldWhileBusy lets the scheduler run once every yieldEvery while reads
-// keep returning datagrams. A reader that always finds one never parks,
-// so the goroutine it feeds (the engine's consumer, which writes) would
-// run only when sysmon preempts the reader after 10 ms (forcePreemptNS in
-// runtime/proc.go) or its queue is full: with one P (the commands' default)
-// a burst would pile up in memory instead of going out.
-func (m *monitor) yieldWhileBusy(now time.Time) {
-	if now.Sub(m.yielded) >= yieldEvery {
-		runtime.Gosched()
-		m.yielded = now
+// rawRead is read(2) on the non-blocking socket without the runtime's
+// entersyscall and exitsyscall, which it does not need: it never blocks.
+// A system call entered while sysmon is in its deep sleep (every P idle,
+// as while the monitor was parked) wakes sysmon (reentersyscall in
+// runtime/proc.go), which then naps 20 µs at a time until every P is idle
+// again: a few context switches for each alert of a trickle, on top of the
+// one that delivers it.
+func rawRead(fd int, b []byte) (int, error) {
+	for {
+		n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+		switch e {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
+		default:
+			return 0, e
+		}
 	}
 }
 

@@ -121,63 +121,55 @@ func TestMonitorCancel(t *testing.T) {
 	}
 }
 
-// With Idle set, a read that waits that long without a datagram returns
-// os.ErrDeadlineExceeded, once: later reads wait for a datagram or the
-// context's end, and the next quiet time after a datagram is reported
-// again.
-func TestMonitorIdle(t *testing.T) {
-	m, send := testMonitor(t, MonitorConfig{Idle: 30 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+// With Hold set, a read returns os.ErrDeadlineExceeded once Hold has
+// passed since the first datagram returned after the last such error,
+// however many came since; it times nothing while nothing is held: before
+// the first datagram, and after the report until the next one.
+func TestMonitorHold(t *testing.T) {
+	const hold = 300 * time.Millisecond
+	m, send := testMonitor(t, MonitorConfig{Hold: hold})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := m.receive(ctx); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("receive with nothing sent: %v, want os.ErrDeadlineExceeded", err)
-	}
-	short, stop := context.WithCancel(ctx)
-	time.AfterFunc(300*time.Millisecond, stop)
-	if _, err := m.receiveRaw(short); !errors.Is(err, context.Canceled) {
-		t.Fatalf("receiveRaw after the idle time was reported: %v, want it to wait for the context's end", err)
-	}
 	msg := nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, 9) }))
-	send(msg)
-	evs, err := m.receive(ctx)
-	if err != nil || len(evs) != 1 || evs[0].Packet == nil || evs[0].Packet.PC != 9 {
-		t.Fatalf("receive after the idle time = %+v, %v; want the packet alert", evs, err)
+
+	// Nothing held: the read waits for the context's end.
+	short, stop := context.WithTimeout(ctx, 2*hold)
+	defer stop()
+	if _, err := m.receive(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("receive with nothing sent: %v, want the context's end", err)
 	}
-	if _, err := m.receiveRaw(ctx); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("receiveRaw after a datagram: %v, want os.ErrDeadlineExceeded", err)
+
+	for round := range 2 {
+		send(msg)
+		evs, err := m.receive(ctx)
+		if err != nil || len(evs) != 1 || evs[0].Packet == nil || evs[0].Packet.PC != 9 {
+			t.Fatalf("round %d: first receive = %+v, %v; want the packet alert", round, evs, err)
+		}
+		first := time.Now()
+		// A datagram within the hold does not move its end.
+		time.Sleep(hold / 3)
+		send(msg)
+		if _, err := m.receiveRaw(ctx); err != nil {
+			t.Fatalf("round %d: second receive: %v", round, err)
+		}
+		_, err = m.receiveRaw(ctx)
+		held := time.Since(first)
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("round %d: receive after the datagrams: %v, want os.ErrDeadlineExceeded", round, err)
+		}
+		if held < hold {
+			t.Errorf("round %d: the hold was reported %v after its first datagram, before its %v", round, held, hold)
+		}
+		// Reported once: the next read waits again.
+		short, stop := context.WithTimeout(ctx, 2*hold)
+		if _, err := m.receive(short); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("round %d: receive after the report: %v, want the context's end", round, err)
+		}
+		stop()
 	}
 }
 
-// The Idle time counts from the last datagram: a deadline armed for an
-// earlier one, which the monitor leaves in place while half the Idle time
-// is left, must not end a read early.
-func TestMonitorIdleCountsFromLastDatagram(t *testing.T) {
-	const idle = 400 * time.Millisecond
-	m, send := testMonitor(t, MonitorConfig{Idle: idle})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	msg := nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, 4) }))
-	send(msg)
-	if _, err := m.receive(ctx); err != nil {
-		t.Fatalf("first receive: %v", err)
-	}
-	armed := m.deadline
-	time.Sleep(idle / 4)
-	send(msg)
-	if _, err := m.receive(ctx); err != nil {
-		t.Fatalf("second receive: %v", err)
-	}
-	last := time.Now()
-	_, err := m.receive(ctx)
-	if quiet := time.Since(last); !errors.Is(err, os.ErrDeadlineExceeded) || quiet < idle {
-		t.Fatalf("receive after the second datagram = %v after %v; want os.ErrDeadlineExceeded after at least %v", err, quiet, idle)
-	}
-	if armed.IsZero() {
-		t.Error("no deadline was armed after the first datagram")
-	}
-}
-
-// Without Idle, a read waits until a datagram comes.
+// Without Hold, a read waits until a datagram comes.
 func TestMonitorWaitsForDatagram(t *testing.T) {
 	m, send := testMonitor(t, MonitorConfig{})
 	msg := nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, 3) }))

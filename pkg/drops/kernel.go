@@ -36,9 +36,9 @@ type Events interface {
 }
 
 // IdleEvents is an Events whose Receive returns an error matching
-// os.ErrDeadlineExceeded once nothing has come for HoldFor, so that the
-// receiving goroutine may hold alerts: it hands them over at the latest
-// then.
+// os.ErrDeadlineExceeded once HoldFor has passed since the first alert it
+// returned after the last such error, so that the receiving goroutine may
+// hold alerts: it hands them over at the latest then.
 type IdleEvents interface {
 	Events
 	Idles()
@@ -158,7 +158,7 @@ type netdm struct {
 }
 
 func (n *netdm) Listen() (Events, error) {
-	m, err := n.Client.Listen(dropmon.MonitorConfig{KeepRaw: n.keepRaw, Idle: HoldFor})
+	m, err := n.Client.Listen(dropmon.MonitorConfig{KeepRaw: n.keepRaw, Hold: HoldFor})
 	if err != nil {
 		return nil, err
 	}
@@ -166,8 +166,7 @@ func (n *netdm) Listen() (Events, error) {
 }
 
 // HoldFor is how long the receiving goroutine may gather NET_DM alerts
-// before it hands them over, and how long the monitor waits before saying
-// it is idle. The kernel sends each packet alert in a datagram of its own;
+// before it hands them over (the monitor's Hold). The kernel sends each packet alert in a datagram of its own;
 // handing each over on its own woke the consumer and wrote once per alert,
 // where the C tool's stdio writes a file in 4 KiB blocks
 // (docs/benchmarks.md). A tenth of a second is not noticed by a person
@@ -179,7 +178,7 @@ const HoldFor = 100 * time.Millisecond
 // tool's text.
 const holdRecords = 128
 
-// netdmEvents is a dropmon.Monitor opened with Idle: HoldFor.
+// netdmEvents is a dropmon.Monitor opened with Hold: HoldFor.
 type netdmEvents struct{ *dropmon.Monitor }
 
 func (netdmEvents) Idles() {}
