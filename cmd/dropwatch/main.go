@@ -15,13 +15,16 @@ import (
 	"github.com/chzyer/readline"
 
 	"github.com/dropwatch-go/dropwatch/internal/procs"
+	"github.com/dropwatch-go/dropwatch/internal/rawfile"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
 
 func main() {
 	procs.Limit()
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	// Standard output redirected to a file is written without the
+	// runtime's system call path (internal/rawfile).
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, rawfile.Writer(os.Stdout), os.Stderr))
 }
 
 // run is dropwatch on the process's own terminal, signals and kernel.

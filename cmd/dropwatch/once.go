@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dropwatch-go/dropwatch/internal/countersmode"
+	"github.com/dropwatch-go/dropwatch/internal/rawfile"
 	"github.com/dropwatch-go/dropwatch/internal/repl"
 	"github.com/dropwatch-go/dropwatch/internal/report"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
@@ -130,7 +131,7 @@ func (a *app) openPcap(s *session, o options) (func(), error) {
 		if err != nil {
 			return nil, err
 		}
-		out, closeOut, name = f, f.Close, o.write
+		out, closeOut, name = rawfile.Writer(f), f.Close, o.write
 	} else {
 		s.quietAlerts = true
 	}

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dropwatch-go/dropwatch/internal/rawfile"
 	"github.com/dropwatch-go/dropwatch/pkg/dropmon"
 	"github.com/dropwatch-go/dropwatch/pkg/nlpcap"
 )
@@ -215,7 +216,7 @@ func (a *app) startMonitor(ctx context.Context, k kernel, o options, stderr io.W
 // treats it, or the named file.
 func (a *app) output(name string, stdout io.Writer) (io.WriteCloser, error) {
 	if name == "-" {
-		return nopCloser{stdout}, nil
+		return nopCloser{rawfile.Writer(stdout)}, nil
 	}
 	return a.create(name)
 }
@@ -262,7 +263,9 @@ func (e receiveError) Error() string { return e.err.Error() }
 // within a tenth of a second, where dwdump's fflush makes one write(2)
 // per alert.
 func (a *app) writeCapture(ctx context.Context, k kernel, mon monitor, out io.Writer, snapLen uint32) (err error) {
-	w, err := nlpcap.NewWriter(out, nlpcap.Options{SnapLen: snapLen, Now: a.now, BufferSize: writeBufferSize})
+	// A regular file is written without the runtime's system call path
+	// (internal/rawfile).
+	w, err := nlpcap.NewWriter(rawfile.Writer(out), nlpcap.Options{SnapLen: snapLen, Now: a.now, BufferSize: writeBufferSize})
 	if err != nil {
 		return err
 	}
