@@ -153,7 +153,7 @@ func (a *app) stop(ctx context.Context, k kernel, src dropmon.Source, stderr io.
 // until a signal, and stop the monitor if it was started here.
 func (a *app) capture(ctx context.Context, k kernel, o options, stdout, stderr io.Writer) int {
 	// Join before configuring, so that no alert is missed.
-	mon, err := k.Listen(dropmon.MonitorConfig{ReadBuffer: o.bufSize, Hold: holdFor})
+	mon, err := k.Listen(dropmon.MonitorConfig{ReadBuffer: o.bufSize, Drained: true})
 	if err != nil {
 		failed(stderr, "Failed to join multicast group", "listen", err)
 		return exitFailure

@@ -72,6 +72,12 @@ type MonitorConfig struct {
 	// timed: an idle monitor does not wake. Zero means Receive and
 	// ReceiveRaw always wait for a datagram or the context's end.
 	Hold time.Duration
+	// Drained makes Receive and ReceiveRaw return the Hold error as soon
+	// as no datagram is queued, once a datagram was returned since the
+	// last such error: a caller writes what it holds before the monitor
+	// waits. With Hold zero nothing is timed at all: a stream that never
+	// pauses is for the caller to cut.
+	Drained bool
 }
 
 // DefaultReadBuffer is large enough for a full per-CPU packet-alert queue
@@ -114,7 +120,8 @@ func (c *Client) Listen(cfg MonitorConfig) (*Monitor, error) {
 }
 
 // Receive blocks until at least one message arrives, ctx is done, the
-// monitor's Hold time passes, or the socket fails. A done context ends a
+// monitor's Hold time passes (or, Drained, the socket has nothing more),
+// or the socket fails. A done context ends a
 // blocked Receive at once, as Close does. It returns the messages of
 // one datagram as Events; a message that cannot be decoded is an Event
 // with Err set. ENOBUFS (alerts lost to a full socket buffer) is counted in

@@ -54,6 +54,7 @@ type monitor struct {
 	groupID  uint32
 	keepRaw  bool
 	hold     time.Duration
+	drained  bool
 	portid   uint32
 	buf      []byte
 	strs     interner
@@ -113,10 +114,12 @@ func openMonitor(cfg MonitorConfig) (*monitor, error) {
 	}
 	// A non-blocking descriptor makes os.NewFile register it with the
 	// netpoller.
-	m := &monitor{f: os.NewFile(uintptr(fd), "netlink"), keepRaw: cfg.KeepRaw, hold: cfg.Hold, buf: make([]byte, recvBufferLen)}
+	m := &monitor{f: os.NewFile(uintptr(fd), "netlink"), keepRaw: cfg.KeepRaw, hold: cfg.Hold, drained: cfg.Drained, buf: make([]byte, recvBufferLen)}
 	m.readFn = func(fd uintptr) bool {
 		m.n, m.rerr = readSocket(int(fd), m.buf)
-		return m.rerr != unix.EAGAIN
+		// With Drained, an empty socket ends the read while datagrams
+		// are held, instead of waiting in the netpoller.
+		return m.rerr != unix.EAGAIN || (m.drained && m.holding)
 	}
 	if err := m.init(fd, cfg); err != nil {
 		_ = m.f.Close()
@@ -261,11 +264,18 @@ func (m *monitor) read(ctx context.Context) ([]byte, error) {
 		}
 		if err == nil {
 			if !m.holding {
-				m.holding, m.holdStart = true, time.Now()
+				m.holding = true
+				if m.hold > 0 {
+					m.holdStart = time.Now()
+				}
 			}
 			return m.buf[:m.n], nil
 		}
 		switch {
+		case err == unix.EAGAIN:
+			// Drained, with datagrams held: report it.
+			m.holding = false
+			return nil, &Error{Op: "receive", Err: os.ErrDeadlineExceeded}
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			// The Hold deadline, a wake, or a wake of an earlier
 			// context that came late: only the first is reported,

@@ -169,6 +169,47 @@ func TestMonitorHold(t *testing.T) {
 	}
 }
 
+// With Drained, a read reports the Hold error as soon as the socket is
+// empty after datagrams were returned, and only then: every datagram
+// queued comes first, and with nothing held the read waits.
+func TestMonitorDrained(t *testing.T) {
+	m, send := testMonitor(t, MonitorConfig{Drained: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	short, stop := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer stop()
+	if _, err := m.receive(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("receive with nothing sent: %v, want the context's end", err)
+	}
+	for round := range 2 {
+		for pc := range uint64(3) {
+			send(nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, pc) })))
+		}
+		var got []uint64
+		for {
+			evs, err := m.receive(ctx)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				break
+			}
+			if err != nil || len(evs) != 1 || evs[0].Packet == nil {
+				t.Fatalf("round %d: receive = %+v, %v", round, evs, err)
+			}
+			got = append(got, evs[0].Packet.PC)
+		}
+		if diff := cmp.Diff([]uint64{0, 1, 2}, got); diff != "" {
+			t.Errorf("round %d: alerts before the drained report (-want +got):\n%s", round, diff)
+		}
+		short, stop := context.WithTimeout(ctx, 200*time.Millisecond)
+		if _, err := m.receive(short); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("round %d: receive after the report: %v, want the context's end", round, err)
+		}
+		stop()
+	}
+	if !m.deadline.IsZero() {
+		t.Errorf("read deadline %v: Drained without Hold times nothing", m.deadline)
+	}
+}
+
 // Without Hold, a read waits until a datagram comes.
 func TestMonitorWaitsForDatagram(t *testing.T) {
 	m, send := testMonitor(t, MonitorConfig{})

@@ -108,7 +108,7 @@ func BenchmarkMonitorTrickle(b *testing.B) {
 }
 
 func trickle(b *testing.B, rate int) {
-	m, err := openMonitor(MonitorConfig{Hold: 100 * time.Millisecond})
+	m, err := openMonitor(MonitorConfig{Drained: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -36,9 +36,9 @@ type Events interface {
 }
 
 // IdleEvents is an Events whose Receive returns an error matching
-// os.ErrDeadlineExceeded once HoldFor has passed since the first alert it
-// returned after the last such error, so that the receiving goroutine may
-// hold alerts: it hands them over at the latest then.
+// os.ErrDeadlineExceeded when it has nothing more queued after returning
+// alerts, so that the receiving goroutine may gather the alerts that came
+// together: it hands them over then, or once they are HoldFor old.
 type IdleEvents interface {
 	Events
 	Idles()
@@ -158,7 +158,7 @@ type netdm struct {
 }
 
 func (n *netdm) Listen() (Events, error) {
-	m, err := n.Client.Listen(dropmon.MonitorConfig{KeepRaw: n.keepRaw, Hold: HoldFor})
+	m, err := n.Client.Listen(dropmon.MonitorConfig{KeepRaw: n.keepRaw, Drained: true})
 	if err != nil {
 		return nil, err
 	}
@@ -166,11 +166,12 @@ func (n *netdm) Listen() (Events, error) {
 }
 
 // HoldFor is how long the receiving goroutine may gather NET_DM alerts
-// before it hands them over (the monitor's Hold). The kernel sends each packet alert in a datagram of its own;
-// handing each over on its own woke the consumer and wrote once per alert,
-// where the C tool's stdio writes a file in 4 KiB blocks
-// (docs/benchmarks.md). A tenth of a second is not noticed by a person
-// watching.
+// that keep coming before it hands them over. It hands over what it
+// holds as soon as the monitor's socket is empty (dropmon's Drained),
+// so a trickle of alerts is printed as each comes, with no timer to
+// wake the process; a stream that does not pause is cut into tenths of a
+// second, and one write each, where the C tool's stdio writes a file in
+// 4 KiB blocks (docs/benchmarks.md).
 const HoldFor = 100 * time.Millisecond
 
 // holdRecords is how many records the receiving goroutine gathers at most
@@ -178,7 +179,7 @@ const HoldFor = 100 * time.Millisecond
 // tool's text.
 const holdRecords = 128
 
-// netdmEvents is a dropmon.Monitor opened with Hold: HoldFor.
+// netdmEvents is a dropmon.Monitor opened with Drained.
 type netdmEvents struct{ *dropmon.Monitor }
 
 func (netdmEvents) Idles() {}
