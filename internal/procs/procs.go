@@ -10,18 +10,15 @@ import (
 // Limit runs the program's Go code on one P (GOMAXPROCS=1) unless the
 // environment sets GOMAXPROCS, and reports the number in force.
 //
-// The commands read their alerts through the netpoller and hand them to
-// one consumer; with a second P idle, every wake-up from the netpoller
-// wakes a second thread as well: the thread that returns from epoll_wait
-// was spinning when it blocked, and a spinning M that finds work calls
-// wakep to start another spinning M (resetspinning and findRunnable in
-// runtime/proc.go), which finds nothing and sleeps again. That was 5 to 6
-// context switches per alert of a trickle against the C tool's one, and
-// twice main's CPU per alert at 500 a second (docs/benchmarks.md). With
-// one P there is no idle P to start, and a consumer made runnable by the
-// reader runs on the same thread once the reader parks. One P keeps up
-// with the fastest bursts the kernel delivers: the socket buffer (32 MiB)
-// holds what arrives while the consumer writes.
+// The commands wait for their alerts in the netpoller, and dropwatch hands
+// each run of alerts from its receiving goroutine to the one that writes.
+// With a second P idle, making a goroutine runnable starts a spinning M on
+// it (ready and wakep in runtime/proc.go), as does a spinning M that found
+// work (resetspinning): a thread woken for nothing at each hand-over. With
+// one P there is no idle P to start, and the writer runs on the same thread
+// once the reader parks. One P keeps up with the fastest bursts the kernel
+// delivers in the benchmark (docs/benchmarks.md): the socket buffer
+// (32 MiB) holds what arrives while the writer writes.
 //
 // Calling runtime.GOMAXPROCS also ends the runtime's periodic look at the
 // CPU limit (Go 1.25's updatemaxprocs), one wake-up less for an idle

@@ -41,12 +41,12 @@ const recvBufferLen = 128 << 10
 //
 // Deadlines replace SO_RCVTIMEO: the end of the Hold time, and the end of
 // a read's context or of the monitor, which set a deadline in the past (a
-// parked read returns at once). A deadline is set when a Hold begins and
-// cleared when it is reported, never moved later: the runtime's timers
-// keep the earlier time in their heap until they next run (timers.wakeTime
-// in runtime/time.go), so a deadline moved on at each datagram woke the
-// netpoller, and sysmon, at every time it had held. An idle monitor has no
-// deadline and no timer: it does not wake at all.
+// parked read returns at once). A Hold deadline is set when a Hold begins
+// and cleared when it is reported, never moved later: a timer moved later
+// keeps its earlier time in the runtime's timer heap until it next runs
+// (timers.wakeTime in runtime/time.go), and the netpoller and sysmon wake
+// at that time for nothing. With Drained and no Hold nothing is timed, and
+// an idle monitor does not wake at all.
 type monitor struct {
 	f        *os.File
 	rc       syscall.RawConn
