@@ -118,7 +118,11 @@ func openMonitor(cfg MonitorConfig) (*monitor, error) {
 	m.readFn = func(fd uintptr) bool {
 		m.n, m.rerr = readSocket(int(fd), m.buf)
 		// With Drained, an empty socket ends the read while datagrams
-		// are held, instead of waiting in the netpoller.
+		// are held, instead of waiting in the netpoller. The next read
+		// asks the socket again before it waits: each RawConn.Read
+		// clears the readiness the netpoller noted meanwhile
+		// (poll_runtime_pollReset in runtime/netpoll.go), so skipping
+		// that read would lose the edge of a datagram queued since.
 		return m.rerr != unix.EAGAIN || (m.drained && m.holding)
 	}
 	if err := m.init(fd, cfg); err != nil {
