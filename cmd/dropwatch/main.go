@@ -14,6 +14,7 @@ import (
 
 	"github.com/chzyer/readline"
 
+	"github.com/dropwatch-go/dropwatch/internal/cpuprofile"
 	"github.com/dropwatch-go/dropwatch/internal/procs"
 	"github.com/dropwatch-go/dropwatch/internal/rawfile"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
@@ -22,9 +23,12 @@ import (
 
 func main() {
 	procs.Limit()
+	stopProfile := cpuprofile.Start(os.Stderr)
 	// Standard output redirected to a file is written without the
 	// runtime's system call path (internal/rawfile).
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, rawfile.Writer(os.Stdout), os.Stderr))
+	code := run(context.Background(), os.Args[1:], os.Stdin, rawfile.Writer(os.Stdout), os.Stderr)
+	stopProfile()
+	os.Exit(code)
 }
 
 // run is dropwatch on the process's own terminal, signals and kernel.

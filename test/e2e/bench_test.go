@@ -272,6 +272,9 @@ func runTool(b *testing.B, sc workload, bt benchTool, bin string) result {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = stdout, &stderr
 	cmd.Env = append(append(os.Environ(), "TERM=dumb"), bt.env...)
+	if prof := profilePath(b, bt); prof != "" {
+		cmd.Env = append(cmd.Env, "DROPWATCH_CPUPROFILE="+prof)
+	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -373,6 +376,22 @@ func runTool(b *testing.B, sc workload, bt benchTool, bin string) result {
 	b.Logf("%s: %d drops made (%.0f/s), %d alerts (%d of other drops), %d overruns, %d tail drops, cpu %v, rss %d KiB, start %v, %d context switches %s",
 		bt.name, r.made, r.rate, r.alerts, r.others, r.overruns, r.tailDrops, r.cpu, r.maxRSS, r.startup, r.switches, r.err)
 	return r
+}
+
+// profilePath is where one of our rows writes its Go CPU profile
+// (internal/cpuprofile) when DROPWATCH_BENCH_PROFILE is set: the guest's
+// out directory, which comes back to the host. The C rows have none.
+func profilePath(b *testing.B, bt benchTool) string {
+	dir := os.Getenv("DROPWATCH_VM_OUT_DIR")
+	if os.Getenv("DROPWATCH_BENCH_PROFILE") == "" || dir == "" || strings.HasPrefix(bt.name, "C ") {
+		return ""
+	}
+	dir = filepath.Join(dir, "bench", "profiles")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	name := strings.NewReplacer("/", "_", " ", "_", "(", "", ")", "").Replace(b.Name())
+	return filepath.Join(dir, name+".prof")
 }
 
 // warmUp runs each tool once, printing its usage, before anything is

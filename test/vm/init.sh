@@ -13,7 +13,7 @@ mkdir -p /out
 ip link set lo up
 
 # Written by run.sh: VM_KERNEL, VM_MODE, VM_RUN, VM_BOOT_TIMEOUT, VM_BENCHTIME, VM_COUNT,
-# VM_BENCH_DROPS, VM_BENCH_IDLE.
+# VM_BENCH_DROPS, VM_BENCH_IDLE, VM_BENCH_PROFILE.
 . /etc/vmtest.env
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
@@ -54,6 +54,7 @@ fi
 export DROPWATCH_VM=1 DROPWATCH_VM_KERNEL="$VM_KERNEL" DROPWATCH_VM_MODE="$VM_MODE"
 [ -z "$VM_BENCH_DROPS" ] || export DROPWATCH_BENCH_DROPS="$VM_BENCH_DROPS"
 [ -z "$VM_BENCH_IDLE" ] || export DROPWATCH_BENCH_IDLE="$VM_BENCH_IDLE"
+[ -z "$VM_BENCH_PROFILE" ] || export DROPWATCH_BENCH_PROFILE="$VM_BENCH_PROFILE"
 export DROPWATCH_VM_OUT_DIR=/out
 export DROPWATCH_BIN=/bin/dropwatch DWDUMP_BIN=/bin/dwdump DROPGEN_BIN=/bin/dropgen EXPORTER_BIN=/bin/dropwatch_exporter
 export C_DROPWATCH_BIN=/c/dropwatch C_DWDUMP_BIN=/c/dwdump

@@ -34,7 +34,10 @@
 #   BenchmarkTools|BenchmarkExporter, DROPWATCH_VM_PARALLEL=0 (each guest has the host's two
 #   cores to itself, so that CPU times are comparable), TIMEOUT 600;
 #   DROPWATCH_BENCH_DROPS sets the burst's size (default 20000),
-#   DROPWATCH_BENCH_IDLE the idle row's seconds (default 60). The
+#   DROPWATCH_BENCH_IDLE the idle row's seconds (default 60),
+#   DROPWATCH_BENCH_PROFILE=1 has each of our rows write a Go CPU profile
+#   (DROPWATCH_CPUPROFILE) to $DROPWATCH_VM_OUT/<kernel>/out/bench/
+#   profiles/ (the binaries are in $DROPWATCH_VM_OUT/build/common). The
 #   tables end up in $DROPWATCH_VM_OUT/bench-tables.md.
 #   DROPWATCH_VM_BASELINE a git revision (e.g. main): its dropwatch and
 #                         dwdump are built too, and the benchmark adds a
@@ -408,6 +411,7 @@ stage_kernel() {
 		VM_COUNT='$COUNT'
 		VM_BENCH_DROPS='${DROPWATCH_BENCH_DROPS:-}'
 		VM_BENCH_IDLE='${DROPWATCH_BENCH_IDLE:-}'
+		VM_BENCH_PROFILE='${DROPWATCH_BENCH_PROFILE:-}'
 	EOF
 	(cd "$k" && find . | cpio -o -H newc --quiet | gzip -1 >"$STAGE/k-$label.cpio.gz")
 	cat "$STAGE/common.cpio.gz" "$STAGE/k-$label.cpio.gz" >"$STAGE/initrd-$label.gz"
