@@ -166,6 +166,7 @@ type result struct {
 	cpu       time.Duration
 	monitored time.Duration // from monitoring on to the stop signal
 	maxRSS    int64         // VmHWM in KiB, before the stop signal
+	mem       memBreakdown  // what the RSS was made of when maxRSS was read
 	startup   time.Duration // from fork to the kernel monitoring
 	switches  int64         // context switches, voluntary and not, of all the tool's threads
 	err       string
@@ -207,6 +208,7 @@ func BenchmarkTools(b *testing.B) {
 	}
 	var tables bytes.Buffer
 	fmt.Fprintf(&tables, "### Kernel %s\n\n", os.Getenv("DROPWATCH_VM_KERNEL"))
+	fmt.Fprintf(&tables, "Transparent huge pages: %s.\n\n", thpMode())
 	for _, sc := range scenarios {
 		var results []result
 		b.Run(strings.ReplaceAll(sc.name, " ", "_"), func(b *testing.B) {
@@ -333,6 +335,7 @@ func runTool(b *testing.B, sc workload, bt benchTool, bin string) result {
 	waitIdle(b, cmd.Process.Pid, 5*time.Minute)
 	r.overruns = toolSocketDrops(cmd.Process.Pid)
 	r.maxRSS = peakRSS(cmd.Process.Pid)
+	r.mem = readMem(cmd.Process.Pid)
 	// Before STOP: the kernel reads 0 again once monitoring has stopped
 	// (seen on 6.1: dropwatch's own report said 1652, a read after exit 0).
 	tail1, _ := dm.tailDropped(b)
@@ -523,6 +526,56 @@ func peakRSS(pid int) int64 {
 	return 0
 }
 
+// memBreakdown is a process's resident memory by kind, in KiB: anonymous
+// pages (heap, stacks, runtime metadata, the data segment's written
+// pages), of which in transparent huge pages, and pages of files (the
+// binary's text and read-only data; shmem when the binary is on tmpfs,
+// as in the guest's initramfs). VmHWM is a high-water mark; these are
+// the RSS at the moment they were read, so they add up to VmRSS, not to
+// the peak.
+type memBreakdown struct {
+	anon, huge, file int64
+}
+
+// readMem reads pid's memBreakdown from /proc/PID/status (RssAnon,
+// RssFile, RssShmem) and /proc/PID/smaps_rollup (AnonHugePages).
+func readMem(pid int) memBreakdown {
+	var m memBreakdown
+	field := func(path, name string) int64 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, path))
+		if err != nil {
+			return 0
+		}
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, name+":"); ok {
+				n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				return n
+			}
+		}
+		return 0
+	}
+	m.anon = field("status", "RssAnon")
+	m.file = field("status", "RssFile") + field("status", "RssShmem")
+	m.huge = field("smaps_rollup", "AnonHugePages")
+	return m
+}
+
+// thpMode is the kernel's transparent huge page setting, the bracketed
+// word of /sys/kernel/mm/transparent_hugepage/enabled.
+func thpMode() string {
+	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	if err != nil {
+		return "unknown"
+	}
+	s := string(b)
+	if i := strings.IndexByte(s, '['); i >= 0 {
+		if j := strings.IndexByte(s[i:], ']'); j > 0 {
+			return s[i+1 : i+j]
+		}
+	}
+	return strings.TrimSpace(s)
+}
+
 var (
 	summaryLine = regexp.MustCompile(`(?m)^(\d+) drops at `)
 	jsonCount   = regexp.MustCompile(`"count":(\d+)`)
@@ -658,6 +711,21 @@ func writeTable(w *bytes.Buffer, sc workload, rs []result) {
 				name, r.made, r.rate, r.alerts, r.reported, r.overruns, r.cpu.Seconds(),
 				r.monitored.Seconds(), per, ratio(per, cPer), rss, ratio(rss, cRSS), start, ratio(start, cStart), sw, ratio(sw, cSw))
 		}
+	}
+	w.WriteString("\n")
+	writeMemTable(w, rs)
+}
+
+// writeMemTable writes what each row's resident memory was made of when
+// its peak was read (memBreakdown).
+func writeMemTable(w *bytes.Buffer, rs []result) {
+	w.WriteString("| tool | peak RSS MiB | RSS then MiB | anonymous MiB | of it huge pages MiB | file MiB |\n")
+	w.WriteString("| --- | ---: | ---: | ---: | ---: | ---: |\n")
+	mib := func(kib int64) float64 { return float64(kib) / 1024 }
+	for _, r := range rs {
+		m := r.mem
+		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.1f | %.1f | %.1f |\n",
+			r.tool.name, mib(r.maxRSS), mib(m.anon+m.file), mib(m.anon), mib(m.huge), mib(m.file))
 	}
 	w.WriteString("\n")
 }
