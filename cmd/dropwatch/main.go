@@ -15,6 +15,7 @@ import (
 	"github.com/chzyer/readline"
 
 	"github.com/dropwatch-go/dropwatch/internal/cpuprofile"
+	"github.com/dropwatch-go/dropwatch/internal/lowmem"
 	"github.com/dropwatch-go/dropwatch/internal/procs"
 	"github.com/dropwatch-go/dropwatch/internal/rawfile"
 	"github.com/dropwatch-go/dropwatch/pkg/drops"
@@ -22,6 +23,8 @@ import (
 )
 
 func main() {
+	// First: lowmem may execute the command again (internal/lowmem).
+	lowmem.Setup()
 	procs.Limit()
 	stopProfile := cpuprofile.Start(os.Stderr)
 	// Standard output redirected to a file is written without the
