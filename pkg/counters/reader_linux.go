@@ -14,7 +14,6 @@ import (
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
-	"github.com/prometheus/procfs"
 	"github.com/safchain/ethtool"
 	"golang.org/x/sys/unix"
 )
@@ -43,12 +42,11 @@ type Reader struct {
 	gs *ethtool.EthtoolGStrings
 	st *ethtool.EthtoolStats
 
-	in    interner
-	fs    procfs.FS
-	fsErr error
-	file  []byte // the MIB file being parsed, reused
-	names []string
-	ifs   map[uint32]string
+	in      interner
+	file    []byte // the MIB or softnet file being parsed, reused
+	softnet []softnetStat
+	names   []string
+	ifs     map[uint32]string
 	// lastLen is the previous snapshot's number of counters, to size the
 	// next one's slice.
 	lastLen int
@@ -69,11 +67,6 @@ func New(cfg Config) (*Reader, error) {
 		cfg.Timeout = defaultTimeout
 	}
 	r := &Reader{cfg: cfg, ifs: make(map[uint32]string)}
-	root := cfg.ProcRoot
-	if root == "" {
-		root = procfs.DefaultMountPoint
-	}
-	r.fs, r.fsErr = procfs.NewFS(root)
 
 	if cfg.wants(Link) || cfg.wants(Ethtool) || cfg.wants(Qdisc) {
 		// netlink.Config.NetNS makes mdlayher/netlink open the socket
@@ -184,12 +177,16 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 		}
 	}
 	if r.cfg.wants(Softnet) {
-		if r.fsErr != nil {
-			fail(Softnet, "", filepath.Join(r.procRoot(), "net/softnet_stat"), r.fsErr)
-		} else if st, err := r.fs.NetSoftnetStat(); err != nil {
-			fail(Softnet, "", filepath.Join(r.procRoot(), "net/softnet_stat"), procfsError(err))
+		path := filepath.Join(r.procRoot(), "net/softnet_stat")
+		var err error
+		r.file, err = readFile(path, r.file)
+		if err == nil {
+			r.softnet, err = parseSoftnet(r.file, r.softnet[:0])
+		}
+		if err != nil {
+			fail(Softnet, "", path, err)
 		} else {
-			s.Counters = softnetCounters(st, s.Counters)
+			s.Counters = softnetCounters(r.softnet, s.Counters)
 			s.Read = append(s.Read, Softnet)
 		}
 	}
@@ -215,7 +212,7 @@ func (r *Reader) Snapshot(ctx context.Context) (*Snapshot, error) {
 
 func (r *Reader) procRoot() string {
 	if r.cfg.ProcRoot == "" {
-		return procfs.DefaultMountPoint
+		return "/proc"
 	}
 	return r.cfg.ProcRoot
 }
@@ -539,15 +536,6 @@ func readFile(path string, buf []byte) ([]byte, error) {
 			return buf, malformed("%s is larger than %d bytes", path, limit)
 		}
 	}
-}
-
-// procfsError makes procfs's parse errors match ErrMalformed; file errors
-// (missing, permission) pass as they are.
-func procfsError(err error) error {
-	if errors.Is(err, procfs.ErrFileParse) {
-		return fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	return err
 }
 
 // inNetNS runs fn on an OS thread that has joined the network namespace

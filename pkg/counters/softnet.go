@@ -1,9 +1,8 @@
 package counters
 
 import (
+	"bytes"
 	"strconv"
-
-	"github.com/prometheus/procfs"
 )
 
 // /proc/net/softnet_stat has one line per online CPU of %08x columns
@@ -26,30 +25,82 @@ import (
 //	14 input_qlen, 15 process_qlen: the two parts of column 12 (posted to
 //	                    netdev in March 2023; this machine's 6.18 has them)
 //
-// The file is parsed by prometheus/procfs (FS.NetSoftnetStat), which keeps
-// the columns up to 13 and tells how many columns the line had (Width); we
-// report only the columns that line had. The values are the kernel's
-// unsigned int fields, so they wrap at 2^32.
-func softnetCounters(stats []procfs.SoftnetStat, dst []Counter) []Counter {
+// parseSoftnet reads the columns up to 13 and how many columns each line
+// had (width); we report only the columns that line had. The values are
+// the kernel's unsigned int fields, so they wrap at 2^32.
+func softnetCounters(stats []softnetStat, dst []Counter) []Counter {
 	for _, s := range stats {
-		obj := cpuName(s.Index)
+		obj := cpuName(s.index)
 		add := func(name string, v uint32) {
 			dst = append(dst, Counter{Source: Softnet, Object: obj, Name: name, Value: uint64(v), Bits: 32})
 		}
-		add("processed", s.Processed)
-		add("dropped", s.Dropped)
-		add("time_squeeze", s.TimeSqueezed)
-		if s.Width >= 10 {
-			add("received_rps", s.ReceivedRps)
+		add("processed", s.processed)
+		add("dropped", s.dropped)
+		add("time_squeeze", s.timeSqueeze)
+		if s.width >= 10 {
+			add("received_rps", s.receivedRPS)
 		}
-		if s.Width >= 11 {
-			add("flow_limit_count", s.FlowLimitCount)
+		if s.width >= 11 {
+			add("flow_limit_count", s.flowLimit)
 		}
-		if s.Width >= 13 {
-			dst = append(dst, Counter{Source: Softnet, Object: obj, Name: "backlog_len", Value: uint64(s.SoftnetBacklogLen), Bits: 32, Gauge: true})
+		if s.width >= 13 {
+			dst = append(dst, Counter{Source: Softnet, Object: obj, Name: "backlog_len", Value: uint64(s.backlogLen), Bits: 32, Gauge: true})
 		}
 	}
 	return dst
+}
+
+// softnetStat is one line of /proc/net/softnet_stat.
+type softnetStat struct {
+	// index is the line's CPU: column 13, or before Linux 5.10 the
+	// line's number.
+	index uint32
+	// width is how many columns the line had.
+	width                                                               int
+	processed, dropped, timeSqueeze, receivedRPS, flowLimit, backlogLen uint32
+}
+
+// softnetMinColumns is the oldest layout's width (Linux 2.6.23).
+const softnetMinColumns = 9
+
+// parseSoftnet appends the lines of a softnet_stat file to dst. Every
+// column up to 13 must be 32-bit hex, and a line must have at least
+// softnetMinColumns; else the error matches ErrMalformed. (This is
+// prometheus/procfs's FS.NetSoftnetStat, whose package compiled 22
+// regular expressions at every start of dropwatch for this one file:
+// docs/benchmarks.md.)
+func parseSoftnet(b []byte, dst []softnetStat) ([]softnetStat, error) {
+	var cols [13]uint32
+	line := 0
+	for text := range bytes.Lines(b) {
+		fields := bytes.Fields(text)
+		if len(fields) < softnetMinColumns {
+			return dst, malformed("softnet_stat line %d has %d columns, want at least %d", line+1, len(fields), softnetMinColumns)
+		}
+		for i := range min(len(fields), len(cols)) {
+			v, err := strconv.ParseUint(string(fields[i]), 16, 32)
+			if err != nil {
+				return dst, malformed("softnet_stat line %d column %d: %v", line+1, i+1, err)
+			}
+			cols[i] = uint32(v)
+		}
+		st := softnetStat{
+			index: uint32(line), width: len(fields),
+			processed: cols[0], dropped: cols[1], timeSqueeze: cols[2],
+		}
+		if st.width >= 10 {
+			st.receivedRPS = cols[9]
+		}
+		if st.width >= 11 {
+			st.flowLimit = cols[10]
+		}
+		if st.width >= 13 {
+			st.backlogLen, st.index = cols[11], cols[12]
+		}
+		dst = append(dst, st)
+		line++
+	}
+	return dst, nil
 }
 
 var cpuNames [64]string
