@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 )
 
@@ -17,7 +18,13 @@ const Env = "DROPWATCH_CPUPROFILE"
 // Start starts profiling if Env is set and returns the function that
 // stops and writes the profile; a profile that cannot be started is said
 // on stderr, and the command runs on without it.
+//
+// It also turns the heap profile's sampling off: linking runtime/pprof
+// turns it on (runtime.MemProfileRate, one sample per 512 KiB allocated,
+// each keeping its call stack for the life of the process), and the
+// commands never write a heap profile. Call it first in main.
 func Start(stderr io.Writer) (stop func()) {
+	runtime.MemProfileRate = 0
 	name := os.Getenv(Env)
 	if name == "" {
 		return func() {}
