@@ -276,11 +276,15 @@ func (a *app) writeCapture(ctx context.Context, k kernel, mon monitor, out io.Wr
 		return err
 	}
 	var held time.Time // when the oldest unwritten record came; zero if none
+	var b []byte       // the datagram, in a buffer reused for each
 	for {
-		// ReceiveRaw: dwdump stores datagrams and never looks inside, so
-		// it does not pay for decoding them (a tenth of its CPU in a
-		// burst, docs/benchmarks.md).
-		b, err := mon.ReceiveRaw(ctx)
+		// Raw: dwdump stores datagrams and never looks inside, so it
+		// does not pay for decoding them (a tenth of its CPU in a
+		// burst, docs/benchmarks.md); appended to b, so that each leaves
+		// no garbage (at GOGC 25, internal/lowmem, a copy per alert made
+		// a collection every few thousand alerts).
+		var err error
+		b, err = mon.AppendReceiveRaw(ctx, b[:0])
 		switch {
 		case err == nil:
 		case errors.Is(err, os.ErrDeadlineExceeded):

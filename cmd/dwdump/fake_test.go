@@ -108,11 +108,11 @@ func (k *fakeKernel) Close() error {
 	return nil
 }
 
-// receipt is what one ReceiveRaw returns.
+// receipt is what one AppendReceiveRaw returns.
 type receipt struct {
 	datagram []byte
 	err      error
-	before   func() // if set, called before ReceiveRaw returns the receipt
+	before   func() // if set, called before AppendReceiveRaw returns the receipt
 }
 
 // fakeMonitor returns its receipts in turn, then blocks until the
@@ -126,18 +126,21 @@ type fakeMonitor struct {
 	stats    dropmon.MonitorStats
 }
 
-func (m *fakeMonitor) ReceiveRaw(ctx context.Context) ([]byte, error) {
+func (m *fakeMonitor) AppendReceiveRaw(ctx context.Context, dst []byte) ([]byte, error) {
 	if len(m.receipts) > 0 {
 		r := m.receipts[0]
 		m.receipts = m.receipts[1:]
 		if r.before != nil {
 			r.before()
 		}
-		return r.datagram, r.err
+		if r.err != nil {
+			return dst, r.err
+		}
+		return append(dst, r.datagram...), nil
 	}
 	m.once.Do(func() { close(m.blocked) })
 	<-ctx.Done()
-	return nil, ctx.Err()
+	return dst, ctx.Err()
 }
 
 func (m *fakeMonitor) Stats() dropmon.MonitorStats  { return m.stats }

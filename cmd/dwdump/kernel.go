@@ -21,7 +21,7 @@ type kernel interface {
 
 // monitor is the subset of *dropmon.Monitor dwdump uses.
 type monitor interface {
-	ReceiveRaw(context.Context) ([]byte, error)
+	AppendReceiveRaw(ctx context.Context, dst []byte) ([]byte, error)
 	Stats() dropmon.MonitorStats
 	SocketDrops() (uint64, error)
 	Close() error

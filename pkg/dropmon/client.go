@@ -134,7 +134,17 @@ func (m *Monitor) Receive(ctx context.Context) ([]Event, error) { return m.m.rec
 // the kernel sent it (one or more whole netlink messages), for callers that
 // only store alerts, as dwdump does. ENOBUFS is counted and skipped as by
 // Receive. A Monitor is read with Receive or ReceiveRaw, not both at once.
-func (m *Monitor) ReceiveRaw(ctx context.Context) ([]byte, error) { return m.m.receiveRaw(ctx) }
+func (m *Monitor) ReceiveRaw(ctx context.Context) ([]byte, error) {
+	return m.m.appendReceiveRaw(ctx, nil)
+}
+
+// AppendReceiveRaw is ReceiveRaw that appends the datagram to dst and
+// returns the extended slice, so that a caller that only copies each
+// datagram on (dwdump writes it to a pcap buffer) can reuse one buffer
+// instead of leaving a copy per alert for the garbage collector.
+func (m *Monitor) AppendReceiveRaw(ctx context.Context, dst []byte) ([]byte, error) {
+	return m.m.appendReceiveRaw(ctx, dst)
+}
 
 // Stats returns the monitor's counters.
 func (m *Monitor) Stats() MonitorStats { return m.m.statsSnapshot() }

@@ -25,7 +25,9 @@ func (c *client) config(ctx context.Context) (*Config, error)            { retur
 func (c *client) stats(ctx context.Context) (*Stats, error)              { return nil, errUnsupported }
 func (c *client) listen(cfg MonitorConfig) (*monitor, error)             { return nil, errUnsupported }
 func (m *monitor) receive(ctx context.Context) ([]Event, error)          { return nil, errUnsupported }
-func (m *monitor) receiveRaw(ctx context.Context) ([]byte, error)        { return nil, errUnsupported }
-func (m *monitor) statsSnapshot() MonitorStats                           { return MonitorStats{} }
-func (m *monitor) socketDrops() (uint64, error)                          { return 0, errUnsupported }
-func (m *monitor) close() error                                          { return errUnsupported }
+func (m *monitor) appendReceiveRaw(ctx context.Context, dst []byte) ([]byte, error) {
+	return dst, errUnsupported
+}
+func (m *monitor) statsSnapshot() MonitorStats  { return MonitorStats{} }
+func (m *monitor) socketDrops() (uint64, error) { return 0, errUnsupported }
+func (m *monitor) close() error                 { return errUnsupported }

@@ -189,15 +189,19 @@ func (m *monitor) receive(ctx context.Context) ([]Event, error) {
 	}
 }
 
-func (m *monitor) receiveRaw(ctx context.Context) ([]byte, error) {
+func (m *monitor) appendReceiveRaw(ctx context.Context, dst []byte) ([]byte, error) {
 	b, err := m.read(ctx)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	m.mu.Lock()
 	m.stats.Messages++
 	m.mu.Unlock()
-	return append([]byte(nil), b...), nil
+	return append(dst, b...), nil
+}
+
+func (m *monitor) receiveRaw(ctx context.Context) ([]byte, error) {
+	return m.appendReceiveRaw(ctx, nil)
 }
 
 // pastDeadline is a read deadline that has passed: it ends a parked read.

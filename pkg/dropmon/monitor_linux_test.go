@@ -95,6 +95,35 @@ func TestMonitorReceive(t *testing.T) {
 	}
 }
 
+// AppendReceiveRaw appends each datagram to the buffer it is given and
+// leaves it as it was on an error.
+func TestMonitorAppendReceiveRaw(t *testing.T) {
+	m, send := testMonitor(t, MonitorConfig{})
+	mon := &Monitor{m: m}
+	first := nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, 1) }))
+	second := nlmsg(t, testFamilyID, cmdPacketAlert, encode(t, func(ae *netlink.AttributeEncoder) { ae.Uint64(attrPC, 2) }))
+	send(first)
+	send(second)
+	buf := []byte("kept")
+	buf, err := mon.AppendReceiveRaw(context.Background(), buf)
+	if err != nil || !cmp.Equal(buf, append([]byte("kept"), first...)) {
+		t.Fatalf("first AppendReceiveRaw = %x, %v", buf, err)
+	}
+	buf, err = mon.AppendReceiveRaw(context.Background(), buf[:0])
+	if err != nil || !cmp.Equal(buf, second) {
+		t.Fatalf("second AppendReceiveRaw into the same buffer = %x, %v; want %x", buf, err, second)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got, err := mon.AppendReceiveRaw(ctx, buf)
+	if !errors.Is(err, context.Canceled) || !cmp.Equal(got, second) {
+		t.Errorf("AppendReceiveRaw on a done context = %x, %v; want the buffer unchanged and context.Canceled", got, err)
+	}
+	if st := m.statsSnapshot(); st.Messages != 2 {
+		t.Errorf("Messages = %d, want 2", st.Messages)
+	}
+}
+
 // A context's end unblocks a read, and the next context starts afresh: the
 // deadline the first one set must not end reads under the second.
 func TestMonitorCancel(t *testing.T) {
