@@ -200,10 +200,6 @@ func (m *monitor) appendReceiveRaw(ctx context.Context, dst []byte) ([]byte, err
 	return append(dst, b...), nil
 }
 
-func (m *monitor) receiveRaw(ctx context.Context) ([]byte, error) {
-	return m.appendReceiveRaw(ctx, nil)
-}
-
 // pastDeadline is a read deadline that has passed: it ends a parked read.
 var pastDeadline = time.Unix(1, 0)
 

@@ -89,7 +89,7 @@ func TestMonitorReceive(t *testing.T) {
 	}
 
 	send(summary)
-	raw, err := m.receiveRaw(context.Background())
+	raw, err := m.appendReceiveRaw(context.Background(), nil)
 	if err != nil || !cmp.Equal(raw, summary) {
 		t.Errorf("receiveRaw = %x, %v; want %x", raw, err, summary)
 	}
@@ -178,10 +178,10 @@ func TestMonitorHold(t *testing.T) {
 		// A datagram within the hold does not move its end.
 		time.Sleep(hold / 3)
 		send(msg)
-		if _, err := m.receiveRaw(ctx); err != nil {
+		if _, err := m.appendReceiveRaw(ctx, nil); err != nil {
 			t.Fatalf("round %d: second receive: %v", round, err)
 		}
-		_, err = m.receiveRaw(ctx)
+		_, err = m.appendReceiveRaw(ctx, nil)
 		held := time.Since(first)
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("round %d: receive after the datagrams: %v, want os.ErrDeadlineExceeded", round, err)

@@ -29,8 +29,10 @@
 // # Records and the drains at stop
 //
 // Watch.Run hands a Handler batches of records, received in a goroutine
-// of the engine's and gathered over up to HoldFor (one hand-over, and one
-// write by a consumer that prints, per tenth of a second). A summary
+// of the engine's and gathered while they come together: until the
+// socket has nothing more queued, and at most HoldFor of a stream that
+// does not pause (one hand-over, and one write by a consumer that
+// prints, per batch). A summary
 // record is one location and its count; a packet record is one dropped
 // packet with its reason, protocol, input port, times and payload, and on
 // the tracepoint with Options.Stacks its call chain. Locations are resolved

@@ -166,7 +166,7 @@ type Message struct {
 }
 
 // Batch is what the engine hands its Handler at once: the alert messages
-// of the datagrams received within HoldFor, resolved. A Batch and what it
+// of the datagrams received together (at most HoldFor of them), resolved. A Batch and what it
 // holds are valid only during Handler.Take.
 type Batch struct {
 	Records  []Record

@@ -424,8 +424,9 @@ func (w *Watch) receive(ctx context.Context) {
 }
 
 // receive reads alerts and resolves them for Run until ctx is done or
-// receiving fails. From a source that says when it is idle (IdleEvents),
-// it gathers the datagrams of up to HoldFor into one batch, unless
+// receiving fails. From a source that says when it has nothing more
+// queued (IdleEvents), it gathers the datagrams that came together into
+// one batch, at most HoldFor of a stream that does not pause, unless
 // st.eager is set (Run is draining before STOP, and times its end by the
 // alerts' arrival).
 func receive(ctx context.Context, src Events, r Resolver, stacks bool, out chan<- *Batch, st *receiverState) {
